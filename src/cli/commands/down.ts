@@ -1,0 +1,44 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { planDown, type DownTarget } from '../../core/plan/index.js';
+import { dryRun, execute, type PlanFor } from '../run-plan.js';
+import type { CommandEnv } from '../program.js';
+
+interface DownOptions {
+  readonly dryRun?: boolean;
+  readonly steps?: number;
+  readonly to?: string;
+  readonly batch?: boolean;
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1.');
+  return n;
+}
+
+function targetOf(options: DownOptions): DownTarget {
+  if (options.to !== undefined) return { kind: 'to', version: options.to };
+  if (options.batch) return { kind: 'batch' };
+  return { kind: 'steps', count: options.steps ?? 1 };
+}
+
+/** `migrate down`: revert the last migration, N of them, down to a version, or the last batch. */
+export function registerDown(program: Command, env: CommandEnv): void {
+  program
+    .command('down')
+    .description('revert applied migrations: the last one by default')
+    .option('--steps <n>', 'revert the last N migrations', positiveInteger)
+    .option('--to <version>', 'revert every migration above this version (0 reverts everything)')
+    .option('--batch', 'revert every migration of the last batch (the last "migrate up")')
+    .option('--dry-run', 'print the plan and the exact SQL; write nothing')
+    .action(async (options: DownOptions, command: Command) => {
+      const session = env.session(command);
+      const { migrations } = await session.loadMigrations();
+      const target = targetOf(options);
+      const planFor: PlanFor = (history) => planDown(migrations, history, target);
+      await (options.dryRun ? dryRun(session, planFor) : execute(session, 'down', planFor));
+    });
+  const down = program.commands.find((c) => c.name() === 'down');
+  down?.options.find((o) => o.long === '--to')?.conflicts(['steps', 'batch']);
+  down?.options.find((o) => o.long === '--batch')?.conflicts(['steps']);
+}

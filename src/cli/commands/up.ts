@@ -1,0 +1,25 @@
+import type { Command } from 'commander';
+import { planUp } from '../../core/plan/index.js';
+import { dryRun, execute, type PlanFor } from '../run-plan.js';
+import type { CommandEnv } from '../program.js';
+
+interface UpOptions {
+  readonly dryRun?: boolean;
+  readonly target?: string;
+}
+
+/** `migrate up`: apply pending migrations (and outdated repeatables), one batch per invocation. */
+export function registerUp(program: Command, env: CommandEnv): void {
+  program
+    .command('up')
+    .description('apply pending migrations, in dependency then version order, as one batch')
+    .option('--dry-run', 'print the plan and the exact SQL; write nothing (no lock, no tables, no file)')
+    .option('--target <version>', 'apply pending migrations up to and including this version')
+    .action(async (options: UpOptions, command: Command) => {
+      const session = env.session(command);
+      const { migrations } = await session.loadMigrations();
+      const policy = { outOfOrder: session.config.order === 'allow-out-of-order' };
+      const planFor: PlanFor = (history) => planUp(migrations, history, { policy, target: options.target });
+      await (options.dryRun ? dryRun(session, planFor) : execute(session, 'up', planFor));
+    });
+}

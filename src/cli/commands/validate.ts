@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { MigratorError, ProblemsError, sortProblems } from '../../core/errors.js';
+import { inspect, planUp } from '../../core/plan/index.js';
+import { readHistory } from '../../core/run/executor.js';
+import { planJson, planScript } from '../render/plan.js';
+import { withDriver } from '../session.js';
+import type { CommandEnv } from '../program.js';
+
+interface ValidateOptions {
+  readonly dryRun?: boolean;
+  readonly pending?: boolean;
+}
+
+/**
+ * `migrate validate`: the CI gate. Checks every file (names, duplicates, parse, directives,
+ * dependencies) and the database's history against them (checksums, missing files, failed rows,
+ * order, version skew) in a read-only session; exit 0 only when `up` would run cleanly.
+ */
+export function registerValidate(program: Command, env: CommandEnv): void {
+  program
+    .command('validate')
+    .description('check migration files and the database history against them; writes nothing')
+    .option('--dry-run', 'also print the plan and the exact SQL that "migrate up" would run')
+    .option('--no-pending', 'fail with exit code 8 when any migration is pending')
+    .action(async (options: ValidateOptions, command: Command) => {
+      const session = env.session(command);
+      const { migrations, problems: fileProblems } = await session.inspectFiles();
+      const history = await withDriver(session, true, async (driver) => (await readHistory(driver)).rows);
+      const policy = { outOfOrder: session.config.order === 'allow-out-of-order' };
+      const inspection = inspect(migrations, history, policy);
+      const problems = sortProblems([...fileProblems, ...inspection.problems]);
+      const pending = inspection.entries.filter((e) => e.state === 'pending' || e.state === 'outdated').length;
+      const plan = problems.length === 0 ? planUp(migrations, history, { policy }) : undefined;
+      session.output.document({ ok: problems.length === 0 && (options.pending !== false || pending === 0), target: session.target, files: migrations.length, applied: history.filter((h) => h.state === 'applied').length, pending, current: inspection.current, problems, plan: options.dryRun && plan ? planJson(plan) : null });
+      if (problems.length > 0) throw new ProblemsError(problems);
+      session.output.line(`OK: ${migrations.length} migration file${migrations.length === 1 ? '' : 's'} valid, database history consistent (${session.target}), ${pending} pending.`);
+      if (options.dryRun && plan && !session.output.json) session.io.stdout(planScript(plan, session.target));
+      if (options.pending === false && pending > 0) {
+        throw new MigratorError('E_PENDING', `${pending} migration${pending === 1 ? ' is' : 's are'} pending and --no-pending was given`, { hint: 'Apply them with "migrate up" first, or drop --no-pending.' });
+      }
+    });
+}

@@ -1,0 +1,35 @@
+/**
+ * Everything the CLI takes from the process, passed in by `bin.ts`, so the whole CLI runs in tests
+ * against plain objects and nothing below `main.ts` touches `process`.
+ */
+export interface CliIO {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly stderrIsTTY: boolean;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  readonly pid: number;
+  /** Aborted on the first SIGINT/SIGTERM; its reason is the signal name. */
+  readonly signal: AbortSignal;
+}
+
+/** Where a command's results go: streamed lines for people, or one JSON document for machines. */
+export interface Output {
+  readonly json: boolean;
+  /** A line of human output (dropped in JSON mode). */
+  line(text?: string): void;
+  /** The command's JSON document (printed once, only in JSON mode). */
+  document(value: unknown): void;
+}
+
+export function createOutput(io: CliIO, json: boolean): Output {
+  return {
+    json,
+    line(text = '') {
+      if (!json) io.stdout(`${text}\n`);
+    },
+    document(value) {
+      if (json) io.stdout(`${JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);
+    },
+  };
+}

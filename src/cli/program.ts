@@ -1,0 +1,71 @@
+/**
+ * The commander program: global options (accepted before or after the command name), one thin
+ * file per command, usage errors reported as E_USAGE (exit 2) with a hint.
+ */
+import { Command, Option } from 'commander';
+import { toolVersion } from '../version.js';
+import type { CliIO } from './io.js';
+import { createSession, type GlobalOptions, type Session } from './session.js';
+import { registerCreate } from './commands/create.js';
+import { registerDown } from './commands/down.js';
+import { registerStatus } from './commands/status.js';
+import { registerUp } from './commands/up.js';
+import { registerValidate } from './commands/validate.js';
+
+/** What command files get: a way to build the session from the parsed global options. */
+export interface CommandEnv {
+  session(command: Command): Session;
+}
+
+export const EXIT_CODES_HELP = `
+Exit codes:
+  0    success, including nothing to do
+  1    a migration failed while running (its state is recorded)
+  2    usage error (unknown command or option, bad argument)
+  3    configuration error
+  4    cannot connect to the database
+  5    migration files invalid (name, parse error, duplicate, missing dependency, cycle)
+  6    database state disagrees with the files (checksum, missing file, failed migration, order)
+  7    lock not acquired within the timeout
+  8    pending migrations where none are allowed (status --check, validate --no-pending)
+  9    not permitted (irreversible migration)
+  70   internal error (a bug: please report it with the output of --verbose)
+  130  interrupted (143 on SIGTERM)
+
+Environment: DATABASE_URL (database URL when --url is not given).
+Default database: sqlite:./migrator.db; default migrations directory: ./migrations.
+`;
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+export function buildProgram(io: CliIO, argv: ReadonlyArray<string>): Command {
+  const program = new Command('migrate')
+    .description('migrator: safe, clear, fast database migrations for PostgreSQL, MySQL/MariaDB and SQLite')
+    .version(toolVersion(), '-V, --version', 'print the version of migrator')
+    .option('--url <url>', 'database URL (default: $DATABASE_URL, else sqlite:./migrator.db)')
+    .option('--dir <dir>', 'migrations directory; repeat for several (default: ./migrations)', collect)
+    .option('--json', 'print one JSON document on stdout (logs stay on stderr)')
+    .option('--verbose', 'debug logs, and stack traces on errors')
+    .addOption(new Option('--log-level <level>', 'log level on stderr').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']))
+    .option('--lock-timeout <duration>', 'how long to wait for the migration lock, e.g. 30s, 5m (default: 5m)')
+    .option('--actor <name>', 'who is running this, for history and audit (default: the OS user)')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: io.stdout,
+      writeErr: io.stderr,
+      outputError: (text, write) => write(`error[E_USAGE]: ${text.replace(/^error:\s*/, '').trimEnd()}\n  hint: run "migrate --help" or "migrate <command> --help" for usage.\n`),
+    });
+  const env: CommandEnv = {
+    session: (command) => createSession(command.optsWithGlobals<GlobalOptions>(), io, argv),
+  };
+  registerUp(program, env);
+  registerDown(program, env);
+  registerStatus(program, env);
+  registerValidate(program, env);
+  registerCreate(program, env);
+  return program;
+}

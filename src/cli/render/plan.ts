@@ -1,0 +1,58 @@
+/**
+ * Renders a plan: the dry-run script (exact SQL, in order, with where each statement comes from)
+ * for people, and the same facts as JSON for machines. `status`, `--dry-run` and `validate` show
+ * the very Plan object the executor would run.
+ */
+import type { Plan, PlanStep } from '../../core/plan/index.js';
+
+export interface PlanJson {
+  readonly direction: Plan['direction'];
+  readonly fromVersion: string | null;
+  readonly toVersion: string | null;
+  readonly steps: ReadonlyArray<{
+    readonly id: string;
+    readonly version: string | null;
+    readonly description: string;
+    readonly action: PlanStep['action'];
+    readonly file: string;
+    readonly transactional: boolean;
+    readonly statements: ReadonlyArray<{ readonly line: number; readonly sql: string }>;
+  }>;
+}
+
+export function planJson(plan: Plan): PlanJson {
+  return {
+    direction: plan.direction,
+    fromVersion: plan.fromVersion,
+    toVersion: plan.toVersion,
+    steps: plan.steps.map((step) => ({
+      id: step.migration.id,
+      version: step.migration.version?.canonical ?? null,
+      description: step.migration.description,
+      action: step.action,
+      file: step.script.file,
+      transactional: step.script.transactional,
+      statements: step.script.statements.map((s) => ({ line: s.line, sql: s.sql })),
+    })),
+  };
+}
+
+const VERB: Record<PlanStep['action'], string> = { apply: 'apply', reapply: 'reapply', revert: 'revert' };
+
+/** The dry-run script: SQL a person could read, or run by hand, in plan order. */
+export function planScript(plan: Plan, target: string): string {
+  const lines: string[] = [`-- migrator dry run against ${target}: nothing was written`];
+  lines.push(`-- ${plan.steps.length} step${plan.steps.length === 1 ? '' : 's'}, version ${plan.fromVersion ?? '(none)'} -> ${plan.toVersion ?? '(none)'}`);
+  for (const step of plan.steps) {
+    const m = step.migration;
+    lines.push('', `-- ${VERB[step.action]} ${m.id}${m.version ? ` (${m.description})` : ''}: ${step.script.file}${step.script.transactional ? '' : ' [outside a transaction]'}`);
+    for (const statement of step.script.statements) {
+      lines.push(`-- line ${statement.line}`, `${statement.sql}${needsTerminator(statement.sql) ? ';' : ''}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function needsTerminator(sql: string): boolean {
+  return !/;\s*$/.test(sql);
+}

@@ -1,0 +1,32 @@
+/**
+ * The two ways `up` and `down` go: a dry run (read-only session, no lock, prints the plan and its
+ * exact SQL, writes nothing) or a real run through the core executor.
+ */
+import type { Direction } from '../core/events.js';
+import type { HistoryRow } from '../core/model.js';
+import type { Plan } from '../core/plan/index.js';
+import { readHistory, runPlan } from '../core/run/executor.js';
+import { errorJson } from './render/error.js';
+import { planJson, planScript } from './render/plan.js';
+import { progressLines, runJson, runSummary } from './render/run.js';
+import { withDriver, type Session } from './session.js';
+
+export type PlanFor = (history: ReadonlyArray<HistoryRow>) => Plan;
+
+export async function dryRun(session: Session, planFor: PlanFor): Promise<void> {
+  const plan = await withDriver(session, true, async (driver) => planFor((await readHistory(driver)).rows));
+  session.emit({ type: 'run.started', runId: session.context.runId, command: session.context.command, direction: plan.direction, pending: plan.steps.length, dryRun: true });
+  session.output.document({ ok: true, dryRun: true, target: session.target, plan: planJson(plan) });
+  if (!session.output.json) session.io.stdout(planScript(plan, session.target));
+}
+
+export async function execute(session: Session, direction: Direction, planFor: PlanFor): Promise<void> {
+  const { output } = session;
+  if (!output.json) session.subscribe(progressLines(output));
+  const report = await withDriver(session, false, (driver) =>
+    runPlan({ driver, context: session.context, emit: session.emit, signal: session.io.signal, lockTimeoutMs: session.config.lock.timeoutMs, direction, plan: planFor }),
+  );
+  output.document({ ...(runJson(report, session.target, session.context.runId) as object), error: report.error ? errorJson(report.error) : null });
+  runSummary(report, output);
+  if (report.error) throw report.error;
+}

@@ -1,0 +1,119 @@
+/**
+ * What every command needs, built from the global options: the effective configuration, the
+ * chosen driver (not yet connected), the event bus with its log subscriber, and the run context.
+ */
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import type { Logger } from 'pino';
+import { ProblemsError, sortProblems, type Problem } from '../core/errors.js';
+import { createEventBus, type EventSink, type MigratorEvent } from '../core/events.js';
+import type { Migration, RunContext } from '../core/model.js';
+import type { Driver } from '../core/ports.js';
+import { loadMigrations } from '../core/source/loader.js';
+import type { SqlSyntax } from '../core/source/syntax.js';
+import { redactUrl } from '../config/redact.js';
+import { environmentLayer, resolveConfig } from '../config/resolve.js';
+import type { Config } from '../config/schema.js';
+import { chooseDriver, type DriverChoice } from '../drivers/registry.js';
+import { createLogger, type LogLevel } from '../observability/logger.js';
+import { logEvents } from '../observability/log-events.js';
+import { toolVersion } from '../version.js';
+import { createOutput, type CliIO, type Output } from './io.js';
+
+/** The global options, as commander parsed them. */
+export interface GlobalOptions {
+  readonly url?: string;
+  readonly dir?: ReadonlyArray<string>;
+  readonly json?: boolean;
+  readonly verbose?: boolean;
+  readonly logLevel?: string;
+  readonly lockTimeout?: string;
+  readonly actor?: string;
+}
+
+export interface Session {
+  readonly config: Config;
+  readonly io: CliIO;
+  readonly output: Output;
+  readonly logger: Logger;
+  readonly emit: EventSink;
+  subscribe(listener: (event: MigratorEvent) => void): void;
+  readonly context: RunContext;
+  readonly driver: DriverChoice;
+  /** The URL with its password masked, for messages. */
+  readonly target: string;
+  /** Reads and parses every migration; throws ProblemsError (exit 5) when any file is invalid. */
+  loadMigrations(): Promise<{ migrations: ReadonlyArray<Migration>; syntax: SqlSyntax }>;
+  /** Reads and parses every migration and returns the problems instead of throwing. */
+  inspectFiles(): Promise<{ migrations: ReadonlyArray<Migration>; problems: ReadonlyArray<Problem>; syntax: SqlSyntax }>;
+  /** Opens the one connection of this run; the caller closes it. */
+  open(readOnly: boolean): Promise<Driver>;
+}
+
+function osUser(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Redacts values of --url in the recorded command line. */
+function commandLine(argv: ReadonlyArray<string>): string {
+  return ['migrate', ...argv.map((arg, i) => (argv[i - 1] === '--url' ? redactUrl(arg) : arg.startsWith('--url=') ? `--url=${redactUrl(arg.slice(6))}` : arg))].join(' ');
+}
+
+export function createSession(globals: GlobalOptions, io: CliIO, argv: ReadonlyArray<string>): Session {
+  const config = resolveConfig({
+    environment: environmentLayer(io.env),
+    flags: { url: globals.url, dirs: globals.dir, lockTimeout: globals.lockTimeout, actor: globals.actor, logLevel: globals.verbose && !globals.logLevel ? 'debug' : globals.logLevel },
+  });
+  const level = (globals.logLevel === undefined && !globals.verbose && io.stderrIsTTY ? 'warn' : config.log.level) as LogLevel;
+  const logger = createLogger({ level, write: io.stderr, pretty: io.stderrIsTTY });
+  const bus = createEventBus();
+  bus.subscribe(logEvents(logger));
+  const driver = chooseDriver(config.url);
+  const context: RunContext = {
+    runId: randomUUID(),
+    actor: config.actor ?? osUser(),
+    host: os.hostname(),
+    pid: io.pid,
+    environment: config.environment,
+    command: commandLine(argv),
+    toolVersion: toolVersion(),
+    now: () => new Date(),
+  };
+  const inspectFiles = async () => {
+    const syntax = await driver.syntax();
+    const loaded = await loadMigrations({ dirs: config.migrations.dirs, syntax, cwd: io.cwd });
+    return { migrations: loaded.migrations, problems: sortProblems(loaded.problems), syntax };
+  };
+  return {
+    config,
+    io,
+    output: createOutput(io, globals.json === true),
+    logger,
+    emit: bus.emit,
+    subscribe: (listener) => void bus.subscribe(listener),
+    context,
+    driver,
+    target: `${driver.engine} ${redactUrl(config.url)}`,
+    inspectFiles,
+    async loadMigrations() {
+      const { migrations, problems, syntax } = await inspectFiles();
+      if (problems.length > 0) throw new ProblemsError(problems);
+      return { migrations, syntax };
+    },
+    open: (readOnly) => driver.open({ readOnly, cwd: io.cwd }),
+  };
+}
+
+/** Runs `work` with a connection that is always closed afterwards. */
+export async function withDriver<T>(session: Session, readOnly: boolean, work: (driver: Driver) => Promise<T>): Promise<T> {
+  const driver = await session.open(readOnly);
+  try {
+    return await work(driver);
+  } finally {
+    await driver.close();
+  }
+}

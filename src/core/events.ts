@@ -1,0 +1,55 @@
+/**
+ * The core reports what it does as typed events and never prints. The edges (CLI renderers, pino
+ * logs, metrics, progress) subscribe to the one stream. Names are `noun.verb`, past tense.
+ */
+import type { Problem } from './errors.js';
+
+export type Direction = 'up' | 'down';
+
+export interface LockHolderInfo {
+  readonly owner?: string;
+  readonly host?: string;
+  readonly pid?: number;
+  readonly user?: string;
+  readonly since?: string;
+}
+
+export type MigratorEvent =
+  | { readonly type: 'run.started'; readonly runId: string; readonly command: string; readonly direction: Direction; readonly pending: number; readonly dryRun: boolean }
+  | { readonly type: 'run.finished'; readonly runId: string; readonly direction: Direction; readonly count: number; readonly durationMs: number; readonly outcome: 'success' | 'failure' | 'interrupted'; readonly fromVersion: string | null; readonly toVersion: string | null }
+  | { readonly type: 'lock.waiting'; readonly waitedMs: number; readonly holder: LockHolderInfo | undefined }
+  | { readonly type: 'lock.acquired'; readonly waitedMs: number }
+  | { readonly type: 'lock.released' }
+  | { readonly type: 'metadata.prepared'; readonly created: boolean }
+  | { readonly type: 'migration.started'; readonly id: string; readonly version: string | null; readonly direction: Direction; readonly file: string; readonly statements: number }
+  | { readonly type: 'statement.executed'; readonly id: string; readonly index: number; readonly line: number; readonly durationMs: number }
+  | { readonly type: 'migration.applied'; readonly id: string; readonly version: string | null; readonly description: string; readonly durationMs: number; readonly statements: number }
+  | { readonly type: 'migration.reverted'; readonly id: string; readonly version: string | null; readonly description: string; readonly durationMs: number; readonly statements: number }
+  | { readonly type: 'migration.failed'; readonly id: string; readonly version: string | null; readonly direction: Direction; readonly durationMs: number; readonly statementIndex: number; readonly code: string; readonly message: string }
+  | { readonly type: 'signal.received'; readonly signal: string }
+  | { readonly type: 'problem.found'; readonly problem: Problem };
+
+export type EventType = MigratorEvent['type'];
+
+/** Receives events. Must not throw; a listener that fails is the listener's bug, not the run's. */
+export type EventSink = (event: MigratorEvent) => void;
+
+/** A sink that fans out to several listeners, isolating each from the others' failures. */
+export function createEventBus(): { readonly emit: EventSink; subscribe(listener: EventSink): () => void } {
+  const listeners = new Set<EventSink>();
+  return {
+    emit(event) {
+      for (const listener of listeners) {
+        try {
+          listener(event);
+        } catch {
+          // A broken renderer must never change the outcome of a migration run.
+        }
+      }
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * The problems found by comparing files with history. Each message says what happened and where;
+ * each hint says what to do next.
+ */
+import type { Problem } from '../errors.js';
+import type { HistoryRow, Migration } from '../model.js';
+import { describeId } from './files.js';
+
+/** An applied migration's file changed since it was applied (never reported for repeatables). */
+export function checksumMismatch(m: Migration, row: HistoryRow): Problem {
+  return {
+    code: 'E_CHECKSUM_MISMATCH',
+    message: `${describeId(m.id)} was applied with checksum ${row.checksum} but ${m.file} now has ${m.checksum}`,
+    hint:
+      'restore the file as it was applied; if the change is intentional, run `migrate repair` to record the new ' +
+      'checksum (editing an applied migration never re-runs it: put new changes in a new migration)',
+    at: { file: m.file },
+    details: { version: m.id, file: m.file, recorded: row.checksum, found: m.checksum },
+  };
+}
+
+/** An applied version is higher than every file: the database was migrated by a newer checkout. */
+export function unknownApplied(row: HistoryRow): Problem {
+  return {
+    code: 'E_UNKNOWN_APPLIED',
+    message: `the database has version ${row.version} applied, which this checkout does not know; it was migrated by a newer checkout`,
+    hint: 'update your checkout (git pull) to the revision that migrated this database',
+    details: { version: row.version, script: row.script },
+  };
+}
+
+/** An applied version's file is gone from a checkout that knows later versions. */
+export function missingFile(row: HistoryRow): Problem {
+  return {
+    code: 'E_MISSING_FILE',
+    message: `${describeId(row.version)} is applied but its file ${row.script} is missing: it was deleted or renamed`,
+    hint: `restore ${row.script} (for example from version control): applied migrations must stay in place`,
+    details: { version: row.version, script: row.script },
+  };
+}
+
+/** A non-transactional migration failed or stopped part-way. */
+export function failedMigration(row: HistoryRow, m: Migration | undefined): Problem {
+  const what = row.state === 'failed' ? 'failed' : 'is still in progress (the run stopped)';
+  const file = m?.file ?? row.script;
+  return {
+    code: 'E_FAILED_MIGRATION',
+    message:
+      `${describeId(row.version)} (${file}) ${what} after ${row.statementsApplied} of ` +
+      `${row.statementsTotal} statements`,
+    hint:
+      'fix the cause, then run `migrate up --resume` to continue after the last applied statement, or fix the ' +
+      'database by hand and run `migrate repair` to accept it as it is',
+    at: { file },
+    details: {
+      version: row.version,
+      state: row.state,
+      statementsApplied: row.statementsApplied,
+      statementsTotal: row.statementsTotal,
+    },
+  };
+}
+
+/** A pending version is lower than the highest applied one and the policy refuses it. */
+export function outOfOrder(m: Migration, current: string): Problem {
+  return {
+    code: 'E_OUT_OF_ORDER',
+    message: `${describeId(m.id)} (${m.file}) is pending but lower than the highest applied version ${current}`,
+    hint: `renumber it above ${current}, or set \`order: allow-out-of-order\` to apply it anyway`,
+    at: { file: m.file },
+    details: { version: m.id, file: m.file, current },
+  };
+}
+
+/** Why a migration cannot be reverted, or `undefined` when it can. */
+export function irreversible(m: Migration): Problem | undefined {
+  if (m.directives.irreversible) {
+    return {
+      code: 'E_IRREVERSIBLE',
+      message: `${describeId(m.id)} cannot be reverted: it is marked \`-- migrate:irreversible\``,
+      hint: 'revert it by hand with a new forward migration, or remove the directive if a down is safe',
+      at: { file: m.file },
+      details: { version: m.id, reason: 'marked' },
+    };
+  }
+  if (m.down !== undefined) return undefined;
+  const fix = howToAddDown(m);
+  return {
+    code: 'E_IRREVERSIBLE',
+    message: `${describeId(m.id)} cannot be reverted: it has no down (${fix})`,
+    hint: `${fix}, or revert it by hand with a new forward migration`,
+    at: { file: m.file },
+    details: { version: m.id, reason: 'no_down' },
+  };
+}
+
+function howToAddDown(m: Migration): string {
+  if (m.kind === 'script') return `export a down(ctx) function from ${m.file}`;
+  const slash = m.file.lastIndexOf('/') + 1;
+  const base = m.file.slice(slash);
+  const undo = /^V/.test(base) ? `${m.file.slice(0, slash)}U${base.slice(1)}` : 'an undo file';
+  return `add ${undo} or a \`-- migrate:down\` section`;
+}

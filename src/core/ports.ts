@@ -1,0 +1,90 @@
+/**
+ * The port every engine driver implements. Drivers translate; they do not decide: ordering,
+ * locking policy (polling, backoff, timeouts), journaling and error reporting live in the core.
+ * One `Driver` is one dedicated connection for one run; it never silently reconnects.
+ */
+import type { AuditEntry, HistoryRow, Statement } from './model.js';
+import type { LockHolderInfo } from './events.js';
+import type { SqlSyntax } from './source/syntax.js';
+
+/** What the engine can do. The core asks these, never an engine's name. */
+export interface Capabilities {
+  /** DDL takes part in transactions (PostgreSQL, SQLite), so a migration commits whole or not at all. */
+  readonly transactionalDdl: boolean;
+  /** The engine can bound one statement's run time (`-- migrate:timeout`). */
+  readonly statementTimeout: boolean;
+}
+
+/** Who is taking the lock, recorded where the engine can hold it (lease rows, lock names). */
+export interface LockOwner {
+  readonly runId: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly actor: string;
+}
+
+export type LockAttempt =
+  | { readonly acquired: true }
+  | { readonly acquired: false; readonly holder: LockHolderInfo | undefined };
+
+/** What `readState` found. */
+export interface MetadataState {
+  /** Format of the metadata tables, `undefined` when they do not exist yet. */
+  readonly format: number | undefined;
+  /** History rows ordered by applied time, [] when the tables do not exist. */
+  readonly rows: ReadonlyArray<HistoryRow>;
+}
+
+/** An audit row as stored: the entry plus its place in the hash chain. */
+export interface ChainedAuditEntry extends AuditEntry {
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+export interface ExecuteOptions {
+  /** Statement timeout for this statement, when the file set `-- migrate:timeout`. */
+  readonly timeoutMs?: number | undefined;
+}
+
+export interface Driver {
+  /** Label used in messages, e.g. `SQLite /path/app.db` (never with a password). */
+  readonly label: string;
+  readonly capabilities: Capabilities;
+  readonly syntax: SqlSyntax;
+
+  /**
+   * Tries once to take the run-wide lock and returns at once; the core polls with backoff.
+   * Taking a lock this session already holds succeeds.
+   */
+  tryLock(owner: LockOwner): Promise<LockAttempt>;
+  /**
+   * Throws `MigratorError(E_LOCK_LOST)` unless this session still holds the lock. Called inside each
+   * migration's transaction just before it commits, so a lost lock fails closed.
+   */
+  assertLock(): Promise<void>;
+  /** Releases the lock; throws if the engine says it was not held. Safe to call when never taken. */
+  unlock(): Promise<void>;
+
+  /** Reads the metadata format and history. Never creates anything; absent tables read as empty. */
+  readState(): Promise<MetadataState>;
+  /** Creates the metadata tables or upgrades them to `format`. Idempotent. Called under the lock. */
+  prepareMetadata(format: number): Promise<{ readonly created: boolean }>;
+  /** Hash of the newest audit row, or `''` when the audit log is empty. */
+  readAuditHead(): Promise<string>;
+
+  begin(): Promise<void>;
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+  /** Runs one statement. Errors are thrown as the client raised them; the core wraps them. */
+  execute(statement: Statement, options?: ExecuteOptions): Promise<void>;
+  /** Runs a query and returns the first column of the first row (verify checks), `undefined` if no row. */
+  queryValue(sql: string): Promise<unknown>;
+
+  /** Inserts or replaces the history row of `row.version`. */
+  writeHistory(row: HistoryRow): Promise<void>;
+  /** Appends one audit row. The table rejects UPDATE and DELETE. */
+  appendAudit(entry: ChainedAuditEntry): Promise<void>;
+
+  /** Closes the connection. Never throws. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,131 @@
+/**
+ * Runs a plan: takes the lock, reads (and if needed creates) the metadata under it, plans from the
+ * history read under the lock, runs each step, and always releases the lock. It never prints: it
+ * emits events and returns a report, including when a step failed.
+ */
+import { MigratorError } from '../errors.js';
+import type { Direction, EventSink } from '../events.js';
+import type { HistoryRow, RunContext } from '../model.js';
+import type { Plan, PlanStep } from '../plan/index.js';
+import type { Driver } from '../ports.js';
+import { createAuditChain, type AuditChain } from './audit.js';
+import { acquireLock } from './lock.js';
+import { auditEntry } from './records.js';
+import { executeStep } from './step.js';
+
+/** Format of the metadata tables this version writes; a database with a newer one is refused. */
+export const METADATA_FORMAT = 1;
+
+export interface RunInput {
+  readonly driver: Driver;
+  readonly context: RunContext;
+  readonly emit: EventSink;
+  readonly signal: AbortSignal;
+  readonly lockTimeoutMs: number;
+  readonly direction: Direction;
+  /** Plans from the history read under the lock; throws (ProblemsError, MigratorError) to refuse. */
+  readonly plan: (history: ReadonlyArray<HistoryRow>) => Plan;
+}
+
+export interface CompletedStep {
+  readonly id: string;
+  readonly version: string | null;
+  readonly description: string;
+  readonly action: PlanStep['action'];
+  readonly durationMs: number;
+  readonly statements: number;
+}
+
+export interface RunReport {
+  readonly plan: Plan;
+  readonly batch: number;
+  readonly completed: ReadonlyArray<CompletedStep>;
+  readonly outcome: 'success' | 'failure' | 'interrupted';
+  /** Set when `outcome` is not success: the error to report after rendering the report. */
+  readonly error: MigratorError | undefined;
+  readonly durationMs: number;
+}
+
+/** Reads the metadata under the lock, refusing a format newer than this tool writes. */
+export async function readHistory(driver: Driver): Promise<{ rows: ReadonlyArray<HistoryRow>; format: number | undefined }> {
+  const state = await driver.readState();
+  if (state.format !== undefined && state.format > METADATA_FORMAT) {
+    throw new MigratorError('E_METADATA_VERSION', `the metadata tables on ${driver.label} have format ${state.format}, newer than this migrator understands (${METADATA_FORMAT})`, {
+      hint: 'A newer migrator has migrated this database. Upgrade migrator before running it here.',
+    });
+  }
+  return state;
+}
+
+function nextBatch(rows: ReadonlyArray<HistoryRow>): number {
+  return rows.reduce((max, row) => Math.max(max, row.batch), 0) + 1;
+}
+
+async function runSteps(input: RunInput, plan: Plan, rows: ReadonlyArray<HistoryRow>, chain: AuditChain): Promise<Omit<RunReport, 'plan' | 'durationMs'>> {
+  const batch = nextBatch(rows);
+  const previous = new Map(rows.map((row) => [row.version, row]));
+  const completed: CompletedStep[] = [];
+  for (const step of plan.steps) {
+    if (input.signal.aborted) {
+      return { batch, completed, outcome: 'interrupted', error: new MigratorError('E_INTERRUPTED', `interrupted before ${step.migration.id}: ${completed.length} of ${plan.steps.length} migrations done`) };
+    }
+    const { migration } = step;
+    const direction: Direction = step.action === 'revert' ? 'down' : 'up';
+    input.emit({ type: 'migration.started', id: migration.id, version: migration.version?.canonical ?? null, direction, file: step.script.file, statements: step.script.statements.length });
+    const stepBatch = step.action === 'revert' ? (previous.get(migration.id)?.batch ?? batch) : batch;
+    const started = performance.now();
+    try {
+      const result = await executeStep(step, { driver: input.driver, chain, context: input.context, emit: input.emit, signal: input.signal, batch: stepBatch });
+      const done = { id: migration.id, version: migration.version?.canonical ?? null, description: migration.description, action: step.action, durationMs: result.durationMs, statements: result.statements };
+      completed.push(done);
+      input.emit({ type: direction === 'down' ? 'migration.reverted' : 'migration.applied', id: done.id, version: done.version, description: done.description, durationMs: done.durationMs, statements: done.statements });
+    } catch (caught) {
+      const error = caught instanceof MigratorError ? caught : new MigratorError('E_MIGRATION_FAILED', `${migration.id} failed: ${String(caught)}`, { cause: caught });
+      const durationMs = performance.now() - started;
+      input.emit({ type: 'migration.failed', id: migration.id, version: migration.version?.canonical ?? null, direction, durationMs, statementIndex: Number(error.details['statementIndex'] ?? 0), code: error.code, message: error.message });
+      await chain.append(auditEntry(input.context, { event: 'migration.failed', outcome: 'failure', version: migration.id, checksum: migration.checksum, durationMs: Math.round(durationMs), detail: { code: error.code, message: error.message, direction } })).catch(() => undefined);
+      return { batch, completed, outcome: error.code === 'E_INTERRUPTED' ? 'interrupted' : 'failure', error };
+    }
+  }
+  return { batch, completed, outcome: 'success', error: undefined };
+}
+
+/** Runs `input.plan` under the lock. Throws only before any step runs; step failures are in the report. */
+export async function runPlan(input: RunInput): Promise<RunReport> {
+  const { driver, context } = input;
+  const started = performance.now();
+  await acquireLock(driver, { runId: context.runId, host: context.host, pid: context.pid, actor: context.actor }, { timeoutMs: input.lockTimeoutMs, emit: input.emit, signal: input.signal });
+  let report: RunReport | undefined;
+  try {
+    const state = await readHistory(driver);
+    const plan = input.plan(state.rows);
+    input.emit({ type: 'run.started', runId: context.runId, command: context.command, direction: input.direction, pending: plan.steps.length, dryRun: false });
+    if (plan.steps.length === 0) {
+      report = { plan, batch: nextBatch(state.rows), completed: [], outcome: 'success', error: undefined, durationMs: performance.now() - started };
+      return report;
+    }
+    if (state.format !== METADATA_FORMAT) {
+      const { created } = await driver.prepareMetadata(METADATA_FORMAT);
+      input.emit({ type: 'metadata.prepared', created });
+    }
+    const chain = createAuditChain(driver, await driver.readAuditHead());
+    await chain.append(auditEntry(context, { event: 'run.started', outcome: 'info', fromVersion: plan.fromVersion, toVersion: plan.toVersion, detail: { direction: input.direction, steps: plan.steps.map((s) => s.migration.id) } }));
+    const result = await runSteps(input, plan, state.rows, chain);
+    const durationMs = performance.now() - started;
+    const reached = result.outcome === 'success' ? plan.toVersion : null;
+    await chain.append(auditEntry(context, { event: 'run.finished', outcome: result.outcome === 'success' ? 'success' : 'failure', fromVersion: plan.fromVersion, toVersion: reached, durationMs: Math.round(durationMs), detail: { direction: input.direction, completed: result.completed.length, outcome: result.outcome } })).catch(() => undefined);
+    report = { plan, ...result, durationMs };
+    return report;
+  } finally {
+    await driver.unlock().then(
+      () => input.emit({ type: 'lock.released' }),
+      (error: unknown) => {
+        // A failed unlock after a clean run means someone else held the lock meanwhile: say so.
+        if (report?.outcome === 'success') throw error;
+      },
+    );
+    if (report) {
+      input.emit({ type: 'run.finished', runId: context.runId, direction: input.direction, count: report.completed.length, durationMs: report.durationMs, outcome: report.outcome, fromVersion: report.plan.fromVersion, toVersion: report.outcome === 'success' ? report.plan.toVersion : null });
+    }
+  }
+}

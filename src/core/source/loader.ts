@@ -1,0 +1,135 @@
+/**
+ * Reads migration directories and assembles every migration, fully parsed, before anything runs.
+ * Problems are collected across all files so one `validate` shows them all; the caller decides
+ * whether they are fatal.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Problem } from '../errors.js';
+import type { Migration, Script } from '../model.js';
+import { parseFileName, type ParsedName } from './filenames.js';
+import { parseMigrationFile, parseUndoFile } from './parse.js';
+import type { SqlSyntax } from './syntax.js';
+
+export interface LoadOptions {
+  /** Directories to read, as configured (relative to `cwd` or absolute). */
+  readonly dirs: ReadonlyArray<string>;
+  readonly syntax: SqlSyntax;
+  /** Base for relative directories and for the file names shown in messages. */
+  readonly cwd: string;
+}
+
+export interface LoadResult {
+  /** Every migration found, in file-name order; duplicates are kept for the planner to report. */
+  readonly migrations: ReadonlyArray<Migration>;
+  readonly problems: ReadonlyArray<Problem>;
+}
+
+interface FoundFile {
+  readonly file: string;
+  readonly absolute: string;
+  readonly name: ParsedName;
+}
+
+async function listFiles(dir: string, cwd: string, problems: Problem[]): Promise<FoundFile[]> {
+  const absoluteDir = path.resolve(cwd, dir);
+  let entries;
+  try {
+    entries = await readdir(absoluteDir, { recursive: true, withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    problems.push({ code: 'E_FILE_READ', message: `cannot read migrations directory ${dir}: ${(error as Error).message}`, at: { file: dir }, hint: 'Check the path and its permissions.' });
+    return [];
+  }
+  const found: FoundFile[] = [];
+  for (const entry of entries) {
+    if (!entry.isFile() || entry.name.startsWith('.')) continue;
+    const absolute = path.join(entry.parentPath, entry.name);
+    const file = path.relative(cwd, absolute) || entry.name;
+    const result = parseFileName(entry.name);
+    if (result.kind === 'invalid') {
+      problems.push({ code: 'E_FILE_NAME', message: `${file}: bad migration file name: ${result.reason}`, at: { file }, hint: 'Rename the file, or move it out of the migrations directory.' });
+    } else if (result.kind === 'migration') {
+      found.push({ file, absolute, name: result.name });
+    }
+  }
+  return found.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+}
+
+async function readText(found: FoundFile, problems: Problem[]): Promise<string | undefined> {
+  try {
+    return await readFile(found.absolute, 'utf8');
+  } catch (error) {
+    problems.push({ code: 'E_FILE_READ', message: `cannot read ${found.file}: ${(error as Error).message}`, at: { file: found.file }, hint: 'Check the file permissions.' });
+    return undefined;
+  }
+}
+
+interface Undo {
+  readonly file: string;
+  readonly down: Script;
+  readonly checksum: string;
+}
+
+async function loadUndos(files: ReadonlyArray<FoundFile>, syntax: SqlSyntax, problems: Problem[]): Promise<Map<string, Undo>> {
+  const undos = new Map<string, Undo>();
+  for (const found of files) {
+    const canonical = found.name.version?.canonical ?? '';
+    const text = await readText(found, problems);
+    if (text === undefined) continue;
+    const parsed = parseUndoFile(found.file, text, syntax);
+    problems.push(...parsed.problems);
+    const previous = undos.get(canonical);
+    if (previous) {
+      problems.push({ code: 'E_DUPLICATE_VERSION', message: `undo of version ${canonical} is defined twice: ${previous.file} and ${found.file}`, at: { file: found.file }, hint: 'Keep one U file per version.' });
+      continue;
+    }
+    undos.set(canonical, { file: found.file, down: parsed.down, checksum: parsed.checksum });
+  }
+  return undos;
+}
+
+/** Reads and parses every migration in `options.dirs`. Missing directories read as empty. */
+export async function loadMigrations(options: LoadOptions): Promise<LoadResult> {
+  const problems: Problem[] = [];
+  const files = (await Promise.all(options.dirs.map((dir) => listFiles(dir, options.cwd, problems)))).flat();
+  const scripts = files.filter((f) => f.name.role === 'script');
+  for (const found of scripts) {
+    problems.push({ code: 'E_FILE_NAME', message: `${found.file}: scripted (TS/JS) migrations are not supported by this version of migrator`, at: { file: found.file }, hint: 'Write the migration as a .sql file, or remove it from the migrations directory.' });
+  }
+  const undos = await loadUndos(files.filter((f) => f.name.role === 'undo'), options.syntax, problems);
+  const migrations: Migration[] = [];
+  const paired = new Set<string>();
+  for (const found of files.filter((f) => f.name.role === 'versioned' || f.name.role === 'repeatable')) {
+    const text = await readText(found, problems);
+    if (text === undefined) continue;
+    const parsed = parseMigrationFile(found.file, text, options.syntax);
+    problems.push(...parsed.problems);
+    const version = found.name.version;
+    const undo = version ? undos.get(version.canonical) : undefined;
+    if (undo && parsed.down) {
+      problems.push({ code: 'E_DUPLICATE_VERSION', message: `version ${version?.canonical} has two downs: ${undo.file} and the "-- migrate:down" section of ${found.file}`, at: { file: undo.file }, hint: 'Keep one of them.' });
+    }
+    if (version) paired.add(version.canonical);
+    const down = parsed.down ?? undo?.down;
+    migrations.push(Object.freeze({
+      id: version ? version.canonical : `R__${found.name.rawDescription}`,
+      kind: found.name.role === 'repeatable' ? 'repeatable' : 'versioned',
+      version,
+      description: found.name.description,
+      file: found.file,
+      checksum: parsed.checksum,
+      downChecksum: parsed.downChecksum ?? undo?.checksum,
+      up: parsed.up,
+      down,
+      verify: parsed.verify,
+      directives: parsed.directives,
+    }));
+  }
+  for (const [canonical, undo] of undos) {
+    if (!paired.has(canonical)) {
+      problems.push({ code: 'E_FILE_NAME', message: `${undo.file} undoes version ${canonical}, but no V file defines that version`, at: { file: undo.file }, hint: `Add the V${canonical}__<description>.sql file, or remove the undo.` });
+    }
+  }
+  return { migrations: Object.freeze(migrations), problems };
+}

@@ -1,0 +1,40 @@
+/**
+ * How an engine's SQL is spelled, as far as splitting a file into statements needs to know.
+ * Drivers describe their engine with one of these; the scanner reads only the flags, never a name.
+ */
+export interface SqlSyntax {
+  /** Name for messages: `PostgreSQL`, `MySQL`, `SQLite`. */
+  readonly label: string;
+  /** `$$ ... $$` and `$tag$ ... $tag$` quoting (PostgreSQL). */
+  readonly dollarQuotes: boolean;
+  /** `/* ... /* ... *\/ ... *\/` nests (PostgreSQL). */
+  readonly nestedBlockComments: boolean;
+  /** Backslash escapes a character inside '...' and "..." (MySQL's default sql_mode). */
+  readonly backslashEscapes: boolean;
+  /** `E'...'` strings, in which backslash escapes (PostgreSQL). */
+  readonly escapeStrings: boolean;
+  /** `` `identifier` `` quoting (MySQL, SQLite). */
+  readonly backtickIdentifiers: boolean;
+  /** `[identifier]` quoting (SQLite). */
+  readonly bracketIdentifiers: boolean;
+  /** `#` starts a line comment (MySQL). */
+  readonly hashComments: boolean;
+  /** `--` starts a comment only when followed by whitespace or end of line (MySQL). */
+  readonly dashCommentNeedsSpace: boolean;
+  /** `DELIMITER <token>` client lines change the statement delimiter (MySQL). */
+  readonly delimiterDirective: boolean;
+  /**
+   * `/*! ... *\/` (and MariaDB `/*M! ... *\/`) comments are run by the engine, so they count as
+   * statement text: a statement made only of one is still sent (mysqldump's `/*!40101 SET ... *\/;`).
+   * Absent means `false`.
+   */
+  readonly executableComments?: boolean;
+  /**
+   * Statements whose `BEGIN ... END` body holds semicolons that do not end the statement:
+   * `sqlite-trigger` (CREATE TRIGGER), `mysql-compound` (CREATE PROCEDURE/FUNCTION/TRIGGER/EVENT
+   * written without DELIMITER), `postgres-atomic` (`BEGIN ATOMIC ... END` function bodies).
+   */
+  readonly blockBodies: 'sqlite-trigger' | 'mysql-compound' | 'postgres-atomic';
+  /** Statements the engine refuses inside a transaction (matched against the statement text). */
+  readonly nonTransactional: ReadonlyArray<RegExp>;
+}

@@ -1,0 +1,19 @@
+import type { SqlSyntax } from '../../core/source/syntax.js';
+
+/** MySQL and MariaDB lexical rules (default sql_mode), for splitting files without a server. */
+export const mysqlSyntax: SqlSyntax = Object.freeze({
+  label: 'MySQL',
+  dollarQuotes: false,
+  nestedBlockComments: false,
+  backslashEscapes: true,
+  escapeStrings: false,
+  backtickIdentifiers: true,
+  bracketIdentifiers: false,
+  hashComments: true,
+  dashCommentNeedsSpace: true,
+  delimiterDirective: true,
+  executableComments: true,
+  blockBodies: 'mysql-compound',
+  // DDL is never transactional on MySQL, so nothing needs to be singled out.
+  nonTransactional: Object.freeze([]),
+});

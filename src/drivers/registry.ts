@@ -1,0 +1,56 @@
+/**
+ * Maps a database URL to its driver. Drivers are imported lazily, so `migrate create` or
+ * `validate` without a database never loads a client library it does not need.
+ */
+import path from 'node:path';
+import { MigratorError } from '../core/errors.js';
+import type { Driver } from '../core/ports.js';
+import type { SqlSyntax } from '../core/source/syntax.js';
+
+export interface OpenOptions {
+  /** Read-only session: creates nothing (not even a SQLite file). Used by dry runs, status, validate. */
+  readonly readOnly: boolean;
+  /** Resolves relative SQLite paths. */
+  readonly cwd: string;
+}
+
+/** A driver chosen for a URL, not yet connected. */
+export interface DriverChoice {
+  /** Engine name for messages: `SQLite`. */
+  readonly engine: string;
+  readonly syntax: () => Promise<SqlSyntax>;
+  readonly open: (options: OpenOptions) => Promise<Driver>;
+}
+
+/**
+ * Parses `sqlite:./app.db`, `sqlite:///abs/app.db`, `sqlite3:app.db` or `sqlite::memory:` to a path
+ * (relative paths resolve against `cwd`, `:memory:` stays as it is).
+ */
+export function sqlitePath(url: string, cwd: string): string {
+  const rest = url.replace(/^sqlite3?:/i, '');
+  const file = rest.startsWith('//') ? rest.slice(2) : rest;
+  const cleaned = file.replace(/[?#].*$/, '');
+  if (cleaned === ':memory:') return cleaned;
+  return path.resolve(cwd, decodeURIComponent(cleaned));
+}
+
+/** Chooses the driver for `url`; throws E_CONFIG for a URL no driver handles. */
+export function chooseDriver(url: string): DriverChoice {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === 'sqlite' || scheme === 'sqlite3') {
+    return {
+      engine: 'SQLite',
+      syntax: async () => (await import('./sqlite/syntax.js')).sqliteSyntax,
+      open: async (options) => {
+        const { openSqlite } = await import('./sqlite/driver.js');
+        const file = sqlitePath(url, options.cwd);
+        if (file === '' || file.endsWith(path.sep)) throw new MigratorError('E_CONFIG', `url: "${url}" names no SQLite file`, { hint: 'Use sqlite:./app.db or sqlite:///absolute/path/app.db.' });
+        return openSqlite({ path: file, readOnly: options.readOnly });
+      },
+    };
+  }
+  const known = scheme === 'postgres' || scheme === 'postgresql' || scheme === 'mysql' || scheme === 'mariadb';
+  throw new MigratorError('E_CONFIG', known ? `url: the ${scheme} driver is not part of this build of migrator yet` : `url: unsupported database URL scheme "${scheme ?? url.split(':')[0]}"`, {
+    hint: 'Supported: sqlite:<path> (for example sqlite:./migrator.db). Set it with --url or DATABASE_URL.',
+  });
+}

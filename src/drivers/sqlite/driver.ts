@@ -1,0 +1,148 @@
+/**
+ * The SQLite driver: one better-sqlite3 connection per run, translating the `Driver` port. It
+ * decides nothing: polling, timeouts and journaling live in the core.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Capabilities, Driver } from '../../core/ports.js';
+import { MigratorError } from '../../core/errors.js';
+import { sqliteSyntax } from './syntax.js';
+import { createLease } from './lease.js';
+import type { Lease } from './lease.js';
+import { appendAudit, prepareMetadata, readAuditHead, readState, writeHistory } from './metadata.js';
+
+/** How to open a SQLite database, see {@link openSqlite}. */
+export interface SqliteOpenOptions {
+  /** File path, or `:memory:`. */
+  readonly path: string;
+  /** Never create or write anything (`--dry-run`, `status`). */
+  readonly readOnly: boolean;
+  /** How long a statement waits for another connection's lock before SQLITE_BUSY. Default 5000. */
+  readonly busyTimeoutMs?: number;
+  /** How long the run lock's lease lives without a heartbeat. Default 60000. */
+  readonly leaseMs?: number;
+}
+
+const CAPABILITIES: Capabilities = Object.freeze({ transactionalDdl: true, statementTimeout: false });
+
+/**
+ * Opens a SQLite database for one run. Read-write mode creates the file when missing. Read-only
+ * mode never creates the file: a missing one reads as an empty database, and every write method
+ * (tryLock, prepareMetadata, begin, writeHistory, appendAudit) rejects with a plain Error.
+ * The user's journal_mode is left as it is.
+ *
+ * @throws MigratorError E_CONNECT when the file cannot be opened or is not a SQLite database
+ *   (for instance its directory does not exist).
+ */
+export async function openSqlite(options: SqliteOpenOptions): Promise<Driver> {
+  const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
+  const db = connect(options, busyTimeoutMs);
+  return createSqliteDriver(db, options, createLease(db, options.leaseMs ?? 60_000, busyTimeoutMs));
+}
+
+function connect(options: SqliteOpenOptions, busyTimeoutMs: number): Database.Database {
+  // An in-memory database cannot be opened read-only, and a read-only session must not create a
+  // missing file (--dry-run): both read as an empty in-memory database that refuses writes.
+  const absent = options.readOnly && (options.path === ':memory:' || !existsSync(options.path));
+  let db: Database.Database | undefined;
+  try {
+    db = absent
+      ? new Database(':memory:', { timeout: busyTimeoutMs })
+      : new Database(options.path, { readonly: options.readOnly, fileMustExist: options.readOnly, timeout: busyTimeoutMs });
+    if (absent) db.pragma('query_only = ON');
+    // Opening is lazy: only the first read tells a file that is not a database (SQLITE_NOTADB).
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+    return db;
+  } catch (error) {
+    db?.close();
+    throw connectError(options.path, error);
+  }
+}
+
+function connectError(file: string, error: unknown): MigratorError {
+  const reason = error instanceof Error ? error.message : String(error);
+  const directory = path.dirname(path.resolve(file));
+  const hint = existsSync(directory)
+    ? `check that ${file} is a SQLite database and that you may read it (and write it, unless read-only)`
+    : `the directory ${directory} does not exist: create it, or fix the database path`;
+  return new MigratorError('E_CONNECT', `cannot open SQLite database ${file}: ${reason}`, { hint, cause: error });
+}
+
+function createSqliteDriver(db: Database.Database, options: SqliteOpenOptions, lease: Lease): Driver {
+  const label = `SQLite ${options.path}`;
+  const writable = (operation: string): void => {
+    if (options.readOnly) throw new Error(`${label} is open read-only: ${operation} is not allowed in this session`);
+  };
+  return {
+    label,
+    capabilities: CAPABILITIES,
+    syntax: sqliteSyntax,
+    async tryLock(owner) {
+      writable('tryLock');
+      return lease.tryLock(owner);
+    },
+    async assertLock() {
+      lease.assertHeld();
+    },
+    async unlock() {
+      lease.release();
+    },
+    async readState() {
+      return readState(db);
+    },
+    async prepareMetadata(format) {
+      writable('prepareMetadata');
+      return prepareMetadata(db, format);
+    },
+    async readAuditHead() {
+      return readAuditHead(db);
+    },
+    async begin() {
+      writable('begin');
+      // IMMEDIATE takes the write lock now: a deferred BEGIN would fail with SQLITE_BUSY at the first
+      // write instead of waiting for busy_timeout.
+      db.exec('BEGIN IMMEDIATE');
+    },
+    async commit() {
+      db.exec('COMMIT');
+    },
+    async rollback() {
+      // SQLite rolls back by itself after some errors (SQLITE_FULL, SQLITE_IOERR, ...): ROLLBACK then fails.
+      if (db.inTransaction) db.exec('ROLLBACK');
+    },
+    async execute(statement) {
+      db.exec(statement.sql);
+    },
+    async queryValue(sql) {
+      const statement = db.prepare(sql);
+      if (!statement.reader) {
+        statement.run();
+        return undefined;
+      }
+      const row = statement.raw().get() as unknown[] | undefined;
+      return row?.[0];
+    },
+    async writeHistory(row) {
+      writable('writeHistory');
+      // Fencing: while this session holds the lease, a history write commits only if the lease is
+      // still ours (a savepoint inside the core's transaction, else its own BEGIN IMMEDIATE).
+      db.transaction(() => {
+        if (lease.held) lease.assertHeld();
+        writeHistory(db, row);
+      }).immediate();
+    },
+    async appendAudit(entry) {
+      writable('appendAudit');
+      appendAudit(db, entry);
+    },
+    async close() {
+      lease.stop();
+      try {
+        db.close();
+      } catch {
+        // close() never throws (port contract); an unclosable handle is released by process exit.
+      }
+    },
+  };
+}

@@ -1,0 +1,226 @@
+/**
+ * The run-wide lock of the SQLite driver: one lease row in `migrator_lock`, written under SQLite's
+ * write lock (BEGIN IMMEDIATE), so two processes on one file never both believe they hold it. A
+ * fencing `generation` increments on each acquisition; the holder checks it before each commit.
+ */
+import os from 'node:os';
+import { readlinkSync } from 'node:fs';
+import type Database from 'better-sqlite3';
+import type { LockAttempt, LockOwner } from '../../core/ports.js';
+import type { LockHolderInfo } from '../../core/events.js';
+import { MigratorError } from '../../core/errors.js';
+import { TABLES } from './metadata.js';
+
+/** The lock of one session, see {@link createLease}. */
+export interface Lease {
+  /** Implements `Driver.tryLock`; never waits on SQLite's busy timeout. */
+  tryLock(owner: LockOwner): LockAttempt;
+  /** Throws E_LOCK_LOST unless this session still holds the lease; extends it when it does. */
+  assertHeld(): void;
+  /** Whether this session believes it holds the lease (since its last successful tryLock). */
+  readonly held: boolean;
+  /** Implements `Driver.unlock`: no-op when never held, E_LOCK_LOST when taken over meanwhile. */
+  release(): void;
+  /** Stops the heartbeat (on close); the row stays and expires on its own. */
+  stop(): void;
+}
+
+interface LeaseRow {
+  readonly run_id: string | null;
+  readonly actor: string | null;
+  readonly host: string | null;
+  readonly pid: number | null;
+  readonly pid_scope: string | null;
+  readonly acquired_at: number | null;
+  readonly expires_at: number | null;
+  readonly generation: number;
+}
+
+// pid_scope (hostname + pid namespace) decides whether `pid` can be probed from here: containers
+// with the host's hostname (network_mode: host) still have their own pids.
+const LOCK_DDL = `CREATE TABLE IF NOT EXISTS ${TABLES.lock} (
+  id INTEGER PRIMARY KEY CHECK (id = 1), run_id TEXT, actor TEXT, host TEXT, pid INTEGER, pid_scope TEXT,
+  acquired_at INTEGER, heartbeat_at INTEGER, expires_at INTEGER, generation INTEGER NOT NULL DEFAULT 0
+)`;
+
+/** Where a pid means this process's pids: the host plus, on Linux, the pid namespace. */
+function pidScope(): string {
+  try {
+    return `${os.hostname()} ${readlinkSync('/proc/self/ns/pid')}`;
+  } catch {
+    return os.hostname();
+  }
+}
+
+/** Whether `pid` runs here: signal 0 probes without signalling; EPERM means alive but not ours. */
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+function isFree(row: LeaseRow | undefined, now: number, scope: string): boolean {
+  if (row === undefined || row.run_id === null) return true;
+  if (row.expires_at === null || row.expires_at < now) return true;
+  return row.pid_scope === scope && row.pid !== null && !pidAlive(row.pid);
+}
+
+function holderOf(row: LeaseRow | undefined): LockHolderInfo | undefined {
+  if (row === undefined || row.run_id === null) return undefined;
+  return {
+    owner: row.run_id,
+    ...(row.host === null ? {} : { host: row.host }),
+    ...(row.pid === null ? {} : { pid: row.pid }),
+    ...(row.actor === null ? {} : { user: row.actor }),
+    ...(row.acquired_at === null ? {} : { since: new Date(row.acquired_at).toISOString() }),
+  };
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
+
+function lockLost(message: string): MigratorError {
+  return new MigratorError('E_LOCK_LOST', message, {
+    hint: 'another run took over the lease (it had expired, or this process looked dead): check what that run applied with `migrate status`, then retry',
+  });
+}
+
+/**
+ * Creates the lease lock of the session on `db`. `leaseMs` is how long a lease lives without a
+ * heartbeat; while this session holds it, a heartbeat every leaseMs/3 extends it.
+ */
+export function createLease(db: Database.Database, leaseMs: number, busyTimeoutMs: number): Lease {
+  return new SqliteLease(db, leaseMs, busyTimeoutMs);
+}
+
+class SqliteLease implements Lease {
+  private readonly scope = pidScope();
+  private mine: { readonly runId: string; readonly generation: number } | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly leaseMs: number,
+    private readonly busyTimeoutMs: number,
+  ) {}
+
+  get held(): boolean {
+    return this.mine !== undefined;
+  }
+
+  tryLock(owner: LockOwner): LockAttempt {
+    return this.withoutWaiting(() => {
+      try {
+        this.db.exec('BEGIN IMMEDIATE');
+      } catch (error) {
+        if (!isBusy(error)) throw error;
+        return { acquired: false, holder: this.peekHolder() };
+      }
+      let attempt: LockAttempt;
+      try {
+        attempt = this.acquire(owner);
+        this.db.exec('COMMIT');
+      } catch (error) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw error;
+      }
+      if (attempt.acquired) this.startHeartbeat();
+      return attempt;
+    });
+  }
+
+  assertHeld(): void {
+    if (this.mine === undefined) throw lockLost('this session does not hold the migration lock');
+    // A savepoint inside the core's transaction, else its own BEGIN IMMEDIATE (better-sqlite3 picks).
+    this.db.transaction(() => {
+      if (this.extend() !== 1) throw lockLost(`lost the migration lock: another run took over the lease in ${TABLES.lock}`);
+    }).immediate();
+  }
+
+  release(): void {
+    this.stop();
+    if (this.mine === undefined) return;
+    const { runId, generation } = this.mine;
+    this.mine = undefined;
+    const { changes } = this.db.prepare(`UPDATE ${TABLES.lock} SET run_id = NULL, actor = NULL, host = NULL, pid = NULL,
+      pid_scope = NULL, acquired_at = NULL, heartbeat_at = NULL, expires_at = NULL
+      WHERE id = 1 AND run_id = ? AND generation = ?`).run(runId, generation);
+    if (changes !== 1) throw lockLost('the lock was taken over while this run held it');
+  }
+
+  stop(): void {
+    if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+  }
+
+  /** Runs inside BEGIN IMMEDIATE: the lease table is created and read under SQLite's write lock. */
+  private acquire(owner: LockOwner): LockAttempt {
+    this.db.exec(LOCK_DDL);
+    const row = this.readRow();
+    const now = Date.now();
+    if (!isFree(row, now, this.scope) && row?.run_id !== owner.runId) return { acquired: false, holder: holderOf(row) };
+    const generation = (row?.generation ?? 0) + 1;
+    this.db.prepare(`INSERT INTO ${TABLES.lock}
+        (id, run_id, actor, host, pid, pid_scope, acquired_at, heartbeat_at, expires_at, generation)
+      VALUES (1, @runId, @actor, @host, @pid, @scope, @now, @now, @expires, @generation)
+      ON CONFLICT (id) DO UPDATE SET run_id = excluded.run_id, actor = excluded.actor, host = excluded.host,
+        pid = excluded.pid, pid_scope = excluded.pid_scope, acquired_at = excluded.acquired_at,
+        heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at, generation = excluded.generation`)
+      .run({ runId: owner.runId, actor: owner.actor, host: owner.host, pid: owner.pid, scope: this.scope, now, expires: now + this.leaseMs, generation });
+    this.mine = { runId: owner.runId, generation };
+    return { acquired: true };
+  }
+
+  /** Pushes the expiry forward if the row is still ours; returns the rows changed (1 or 0). */
+  private extend(): number {
+    const now = Date.now();
+    return this.db.prepare(`UPDATE ${TABLES.lock} SET heartbeat_at = ?, expires_at = ?
+      WHERE id = 1 AND run_id = ? AND generation = ?`).run(now, now + this.leaseMs, this.mine?.runId ?? null, this.mine?.generation ?? -1).changes;
+  }
+
+  private readRow(): LeaseRow | undefined {
+    return this.db.prepare(`SELECT * FROM ${TABLES.lock} WHERE id = 1`).get() as LeaseRow | undefined;
+  }
+
+  /** Best effort: another connection's write lock still lets us read the row (not during its commit). */
+  private peekHolder(): LockHolderInfo | undefined {
+    try {
+      return holderOf(this.readRow());
+    } catch {
+      return undefined;
+    }
+  }
+
+  // better-sqlite3 is synchronous: a busy wait blocks the event loop (signals, timers). tryLock and
+  // the heartbeat must return at once, so they run with busy_timeout 0; the core polls and retries.
+  private withoutWaiting<T>(fn: () => T): T {
+    this.db.pragma('busy_timeout = 0');
+    try {
+      return fn();
+    } finally {
+      this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+    }
+  }
+
+  private startHeartbeat(): void {
+    this.stop();
+    // unref: a forgotten unlock must not keep the process alive.
+    this.heartbeat = setInterval(() => this.beat(), Math.max(1, Math.floor(this.leaseMs / 3))).unref();
+  }
+
+  private beat(): void {
+    // An open transaction already holds the write lock and assertHeld extends the lease before its
+    // commit; writing here would join (and could be rolled back with) the core's transaction.
+    if (!this.db.open || this.db.inTransaction) return;
+    try {
+      this.withoutWaiting(() => this.extend());
+    } catch {
+      // A missed beat (SQLITE_BUSY) is harmless: the lease is 3 beats long, and assertHeld catches a loss.
+    }
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * The one place that decides the exit code. Every error is mapped here: MigratorError by its
+ * code's category, commander's usage errors to 2, anything else to 70 (a bug).
+ */
+import { CommanderError } from 'commander';
+import { ExitCode, MigratorError } from './core/errors.js';
+import type { CliIO } from './cli/io.js';
+import { buildProgram } from './cli/program.js';
+import { errorJson, renderError } from './cli/render/error.js';
+import { toolVersion } from './version.js';
+
+function exitCodeOf(error: MigratorError, io: CliIO): number {
+  if (error.code === 'E_INTERRUPTED' && io.signal.reason === 'SIGTERM') return ExitCode.terminated;
+  return ExitCode[error.category];
+}
+
+function internalError(error: unknown): MigratorError {
+  return new MigratorError('E_INTERNAL', `internal error: ${error instanceof Error ? error.message : String(error)}`, {
+    cause: error,
+    hint: `This is a bug in migrator ${toolVersion()} (Node.js ${process.version}, ${process.platform}). Please report it with the output of the same command run with --verbose.`,
+  });
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: ReadonlyArray<string>, io: CliIO): Promise<number> {
+  const json = argv.includes('--json');
+  const verbose = argv.includes('--verbose');
+  let stdoutUsed = false;
+  const trackedIO: CliIO = { ...io, stdout: (text) => { stdoutUsed = true; io.stdout(text); } };
+  try {
+    await buildProgram(trackedIO, argv).parseAsync([...argv], { from: 'user' });
+    return ExitCode.ok;
+  } catch (caught) {
+    if (caught instanceof CommanderError) {
+      // Help and --version "fail" with exit code 0; real usage errors were already printed.
+      return caught.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    const error = caught instanceof MigratorError ? caught : internalError(caught);
+    io.stderr(renderError(error, verbose || error.code === 'E_INTERNAL'));
+    if (json && !stdoutUsed) io.stdout(`${JSON.stringify({ ok: false, error: errorJson(error) }, null, 2)}\n`);
+    return exitCodeOf(error, io);
+  }
+}

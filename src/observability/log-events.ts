@@ -1,0 +1,39 @@
+/**
+ * Turns core events into log records. Field names are snake_case and stable: dashboards and
+ * alerts key on them.
+ */
+import type { Logger } from 'pino';
+import type { MigratorEvent } from '../core/events.js';
+
+/** Returns an event listener that logs each event at its level. */
+export function logEvents(logger: Logger): (event: MigratorEvent) => void {
+  return (event) => {
+    switch (event.type) {
+      case 'run.started':
+        return logger.info({ run_id: event.runId, direction: event.direction, pending: event.pending, dry_run: event.dryRun }, 'run started');
+      case 'run.finished':
+        return logger[event.outcome === 'success' ? 'info' : 'error']({ run_id: event.runId, direction: event.direction, count: event.count, duration_ms: Math.round(event.durationMs), outcome: event.outcome, from_version: event.fromVersion, to_version: event.toVersion }, 'run finished');
+      case 'lock.waiting':
+        return logger.warn({ waited_ms: event.waitedMs, holder: event.holder ?? null }, 'waiting for the migration lock');
+      case 'lock.acquired':
+        return logger.debug({ waited_ms: event.waitedMs }, 'lock acquired');
+      case 'lock.released':
+        return logger.debug('lock released');
+      case 'metadata.prepared':
+        return logger.info({ created: event.created }, 'metadata tables ready');
+      case 'migration.started':
+        return logger.debug({ migration: event.id, version: event.version, direction: event.direction, file: event.file, statements: event.statements }, 'migration started');
+      case 'statement.executed':
+        return logger.trace({ migration: event.id, index: event.index, line: event.line, duration_ms: event.durationMs }, 'statement executed');
+      case 'migration.applied':
+      case 'migration.reverted':
+        return logger.info({ migration: event.id, version: event.version, description: event.description, direction: event.type === 'migration.applied' ? 'up' : 'down', duration_ms: Math.round(event.durationMs), statements: event.statements }, event.type === 'migration.applied' ? 'migration applied' : 'migration reverted');
+      case 'migration.failed':
+        return logger.error({ migration: event.id, version: event.version, direction: event.direction, duration_ms: Math.round(event.durationMs), statement: event.statementIndex, code: event.code, err: event.message }, 'migration failed');
+      case 'signal.received':
+        return logger.warn({ signal: event.signal }, 'signal received: stopping at the next statement boundary');
+      case 'problem.found':
+        return logger.warn({ code: event.problem.code, file: event.problem.at?.file }, event.problem.message);
+    }
+  };
+}

@@ -1,0 +1,263 @@
+/**
+ * The shared conformance suite of the `Driver` port (STYLE.md principle 6, after golang-migrate's
+ * database/testing). Every engine driver runs it from its integration test; it tests only the port's
+ * contract, so nothing here may name an engine. Engine-specific behaviour belongs in that engine's
+ * own integration test.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ChainedAuditEntry, Driver, LockOwner } from '../../src/core/ports.js';
+import type { HistoryRow } from '../../src/core/model.js';
+import { MigratorError } from '../../src/core/errors.js';
+
+/** One empty database for one test, and how to open sessions on it. */
+export interface ConformanceDatabase {
+  /** Opens a new session (its own connection). Read-only sessions must never create anything. */
+  open(options?: { readOnly?: boolean }): Promise<Driver>;
+  /** Drops the database; called after every session of the test was closed. */
+  cleanup(): Promise<void>;
+}
+
+/** What a driver's integration test provides to run the suite. */
+export interface ConformanceTarget {
+  /** A fresh, empty database per call. */
+  fresh(): Promise<ConformanceDatabase>;
+}
+
+/** A HistoryRow with every field set, so a round trip proves every column. */
+export function historyRow(version: string, overrides: Partial<HistoryRow> = {}): HistoryRow {
+  return {
+    version, description: `create things ${version}`, kind: 'versioned', script: `migrations/V${version}__things.sql`,
+    checksum: `sha256v1:${version}up`, downChecksum: `sha256v1:${version}down`, state: 'applied', batch: 3,
+    statementsTotal: 4, statementsApplied: 4, appliedHash: `sha256:${version}applied`, appliedBy: 'alice',
+    appliedAt: '2026-01-02T03:04:05.678Z', executionMs: 1234, error: '{"statement":2}', runId: 'run-1', toolVersion: '0.1.0',
+    ...overrides,
+  };
+}
+
+/** An audit entry with every field set; `hash` and `prevHash` chain it. */
+export function auditEntry(hash: string, prevHash: string, overrides: Partial<ChainedAuditEntry> = {}): ChainedAuditEntry {
+  return {
+    runId: 'run-1', at: '2026-01-02T03:04:05.678Z', actor: 'alice', host: 'ci-7', environment: 'test',
+    command: 'migrate up', event: 'migration.applied', version: '1', fromVersion: '0', toVersion: '1',
+    checksum: 'sha256v1:1up', outcome: 'success', durationMs: 12, detail: '{"statements":4}', prevHash, hash,
+    ...overrides,
+  };
+}
+
+const owner = (runId: string): LockOwner => ({ runId, host: 'conformance-host', pid: process.pid, actor: `user-${runId}` });
+const statement = (sql: string) => ({ sql, line: 1, column: 1 });
+
+/** Registers the conformance tests of the driver `name` (vitest describe/it). */
+export function describeDriverConformance(name: string, target: ConformanceTarget): void {
+  describe(`${name} driver conformance`, () => {
+    let database: ConformanceDatabase;
+    let sessions: Driver[] = [];
+    const open = async (options?: { readOnly?: boolean }): Promise<Driver> => {
+      const driver = await database.open(options);
+      sessions.push(driver);
+      return driver;
+    };
+
+    beforeEach(async () => {
+      database = await target.fresh();
+    });
+    afterEach(async () => {
+      for (const session of sessions) await session.close();
+      sessions = [];
+      await database.cleanup();
+    });
+
+    describeMetadata(open);
+    describeTransactions(open);
+    describeLock(open);
+    describeStatements(open);
+  });
+}
+
+type Open = (options?: { readOnly?: boolean }) => Promise<Driver>;
+
+function describeMetadata(open: Open): void {
+  it('reads an empty database as no format and no rows, and creates nothing doing so', async () => {
+    const driver = await open();
+    expect(await driver.readState()).toEqual({ format: undefined, rows: [] });
+    expect(await driver.readState()).toEqual({ format: undefined, rows: [] });
+    expect(await driver.readAuditHead()).toBe('');
+    expect(await driver.prepareMetadata(1)).toEqual({ created: true });
+    expect(await driver.readState()).toEqual({ format: 1, rows: [] });
+  });
+
+  it('prepares the metadata idempotently, upgrades the format and refuses a newer one', async () => {
+    const driver = await open();
+    expect(await driver.prepareMetadata(1)).toEqual({ created: true });
+    expect(await driver.prepareMetadata(1)).toEqual({ created: false });
+    expect(await driver.prepareMetadata(2)).toEqual({ created: false });
+    expect((await driver.readState()).format).toBe(2);
+    await expect(driver.prepareMetadata(1)).rejects.toMatchObject({ code: 'E_METADATA_VERSION' });
+    expect((await driver.readState()).format).toBe(2);
+  });
+
+  it('round-trips every field of a history row, nulls included', async () => {
+    const driver = await open();
+    await driver.prepareMetadata(1);
+    const full = historyRow('1');
+    const sparse = historyRow('R__views', { kind: 'repeatable', downChecksum: null, appliedHash: null, error: null, state: 'failed' });
+    await driver.writeHistory(full);
+    await driver.writeHistory(sparse);
+    expect((await driver.readState()).rows).toEqual([full, sparse]);
+  });
+
+  it('upserts history by version and orders rows by last write', async () => {
+    const driver = await open();
+    await driver.prepareMetadata(1);
+    await driver.writeHistory(historyRow('1', { state: 'in_progress', statementsApplied: 1 }));
+    await driver.writeHistory(historyRow('2'));
+    const rewritten = historyRow('1', { state: 'applied', statementsApplied: 4, batch: 5, runId: 'run-2' });
+    await driver.writeHistory(rewritten);
+    expect((await driver.readState()).rows).toEqual([historyRow('2'), rewritten]);
+  });
+
+  it('chains audit rows: the head is the hash of the newest row', async () => {
+    const driver = await open();
+    await driver.prepareMetadata(1);
+    expect(await driver.readAuditHead()).toBe('');
+    await driver.appendAudit(auditEntry('h1', ''));
+    expect(await driver.readAuditHead()).toBe('h1');
+    const sparse = { version: null, fromVersion: null, toVersion: null, checksum: null, durationMs: null, outcome: 'info' } as const;
+    await driver.appendAudit(auditEntry('h2', 'h1', sparse));
+    expect(await driver.readAuditHead()).toBe('h2');
+  });
+
+  it('rejects UPDATE and DELETE of audit rows', async () => {
+    const driver = await open();
+    await driver.prepareMetadata(1);
+    await driver.appendAudit(auditEntry('h1', ''));
+    await expect(driver.execute(statement("UPDATE migrator_audit SET actor = 'mallory'"))).rejects.toThrow(/append-only/);
+    await expect(driver.execute(statement('DELETE FROM migrator_audit'))).rejects.toThrow(/append-only/);
+    expect(await driver.queryValue("SELECT actor FROM migrator_audit WHERE hash = 'h1'")).toBe('alice');
+    expect(await driver.readAuditHead()).toBe('h1');
+  });
+
+  it('gives read-only sessions an empty state, refuses their writes and creates nothing', async () => {
+    const reader = await open({ readOnly: true });
+    expect(await reader.readState()).toEqual({ format: undefined, rows: [] });
+    expect(await reader.readAuditHead()).toBe('');
+    await expect(reader.prepareMetadata(1)).rejects.toThrow();
+    await expect(reader.tryLock(owner('reader'))).rejects.toThrow();
+    const writer = await open();
+    expect(await writer.prepareMetadata(1)).toEqual({ created: true });
+  });
+
+  it('lets a read-only session read what another session wrote', async () => {
+    const writer = await open();
+    await writer.prepareMetadata(1);
+    await writer.writeHistory(historyRow('1'));
+    await writer.appendAudit(auditEntry('h1', ''));
+    const reader = await open({ readOnly: true });
+    expect(await reader.readState()).toEqual({ format: 1, rows: [historyRow('1')] });
+    expect(await reader.readAuditHead()).toBe('h1');
+    await expect(reader.writeHistory(historyRow('2'))).rejects.toThrow();
+    await expect(reader.appendAudit(auditEntry('h2', 'h1'))).rejects.toThrow();
+  });
+}
+
+function describeTransactions(open: Open): void {
+  it('rolls back DDL and history together (transactional DDL engines)', async (context) => {
+    const driver = await open();
+    if (!driver.capabilities.transactionalDdl) context.skip();
+    await driver.prepareMetadata(1);
+    await driver.begin();
+    await driver.execute(statement('CREATE TABLE conformance_t (id INTEGER)'));
+    await driver.writeHistory(historyRow('1'));
+    await driver.rollback();
+    expect((await driver.readState()).rows).toEqual([]);
+    await expect(driver.queryValue('SELECT id FROM conformance_t')).rejects.toThrow(/conformance_t/);
+  });
+
+  it('commits DDL, data and history together', async () => {
+    const driver = await open();
+    await driver.prepareMetadata(1);
+    await driver.begin();
+    await driver.execute(statement('CREATE TABLE conformance_t (id INTEGER)'));
+    await driver.execute(statement('INSERT INTO conformance_t (id) VALUES (7)'));
+    await driver.writeHistory(historyRow('1'));
+    await driver.commit();
+    const other = await open();
+    expect(await other.queryValue('SELECT id FROM conformance_t')).toBe(7);
+    expect((await other.readState()).rows).toEqual([historyRow('1')]);
+  });
+
+  it('rollback without an open transaction is a no-op', async () => {
+    const driver = await open();
+    await expect(driver.rollback()).resolves.toBeUndefined();
+  });
+}
+
+function describeLock(open: Open): void {
+  it('grants the lock to one session at a time and names the holder', async () => {
+    const a = await open();
+    const b = await open();
+    expect(await a.tryLock(owner('run-a'))).toEqual({ acquired: true });
+    const refused = await b.tryLock(owner('run-b'));
+    expect(refused.acquired).toBe(false);
+    expect(refused).toMatchObject({ holder: { owner: 'run-a' } });
+    expect(await a.tryLock(owner('run-a'))).toEqual({ acquired: true });
+    await a.unlock();
+    expect(await b.tryLock(owner('run-b'))).toEqual({ acquired: true });
+    await b.unlock();
+  });
+
+  it('assertLock passes for the holder, also inside a transaction, and fails once the lock moved on', async () => {
+    const a = await open();
+    const b = await open();
+    await a.tryLock(owner('run-a'));
+    await expect(a.assertLock()).resolves.toBeUndefined();
+    await a.begin();
+    await expect(a.assertLock()).resolves.toBeUndefined();
+    await a.commit();
+    await a.unlock();
+    expect(await b.tryLock(owner('run-b'))).toEqual({ acquired: true });
+    await expect(b.assertLock()).resolves.toBeUndefined();
+    const lost = await a.assertLock().then(() => undefined, (error: unknown) => error);
+    expect(lost).toBeInstanceOf(MigratorError);
+    expect(lost).toMatchObject({ code: 'E_LOCK_LOST' });
+    await b.unlock();
+  });
+
+  it('assertLock fails with E_LOCK_LOST for a session that never locked', async () => {
+    const driver = await open();
+    await expect(driver.assertLock()).rejects.toMatchObject({ code: 'E_LOCK_LOST' });
+  });
+
+  it('unlock is a no-op when the lock was never taken or already released', async () => {
+    const driver = await open();
+    await expect(driver.unlock()).resolves.toBeUndefined();
+    await driver.tryLock(owner('run-a'));
+    await driver.unlock();
+    await expect(driver.unlock()).resolves.toBeUndefined();
+  });
+}
+
+function describeStatements(open: Open): void {
+  it('rejects a failing statement with the engine error, unwrapped', async () => {
+    const driver = await open();
+    const syntax = await driver.execute(statement('SELEC 1')).then(() => undefined, (error: unknown) => error);
+    expect(syntax).toBeInstanceOf(Error);
+    expect(syntax).not.toBeInstanceOf(MigratorError);
+    expect((syntax as Error).message).toMatch(/syntax/i);
+    await expect(driver.execute(statement('SELECT * FROM conformance_missing'))).rejects.toThrow(/conformance_missing/);
+  });
+
+  it('runs a SELECT statement and ignores its rows', async () => {
+    const driver = await open();
+    await expect(driver.execute(statement("SELECT 'ignored'"))).resolves.toBeUndefined();
+  });
+
+  it('queryValue returns the first column of the first row, undefined without a row', async () => {
+    const driver = await open();
+    expect(await driver.queryValue("SELECT 'first', 'second'")).toBe('first');
+    await driver.execute(statement('CREATE TABLE conformance_q (id INTEGER)'));
+    expect(await driver.queryValue('SELECT id FROM conformance_q')).toBeUndefined();
+    expect(await driver.queryValue('INSERT INTO conformance_q (id) VALUES (3)')).toBeUndefined();
+    expect(await driver.queryValue('SELECT id FROM conformance_q')).toBe(3);
+  });
+}
