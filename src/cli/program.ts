@@ -14,7 +14,7 @@ import { registerValidate } from './commands/validate.js';
 
 /** What command files get: a way to build the session from the parsed global options. */
 export interface CommandEnv {
-  session(command: Command): Session;
+  session(command: Command): Promise<Session>;
 }
 
 export const EXIT_CODES_HELP = `
@@ -32,7 +32,7 @@ Exit codes:
   70   internal error (a bug: please report it with the output of --verbose)
   130  interrupted (143 on SIGTERM)
 
-Environment: DATABASE_URL (database URL when --url is not given).
+Configuration, lowest to highest: defaults < config file < DATABASE_URL < options.
 Default database: sqlite:./migrator.db; default migrations directory: ./migrations.
 `;
 
@@ -44,6 +44,7 @@ export function buildProgram(io: CliIO, argv: ReadonlyArray<string>): Command {
   const program = new Command('migrate')
     .description('migrator: safe, clear, fast database migrations for PostgreSQL, MySQL/MariaDB and SQLite')
     .version(toolVersion(), '-V, --version', 'print the version of migrator')
+    .option('-c, --config <path>', 'config file (default: migrator.config.{yaml,yml,json,js} or .migratorrc* in the working directory)')
     .option('--url <url>', 'database URL (default: $DATABASE_URL, else sqlite:./migrator.db)')
     .option('--dir <dir>', 'migrations directory; repeat for several (default: ./migrations)', collect)
     .option('--json', 'print one JSON document on stdout (logs stay on stderr)')

@@ -12,6 +12,7 @@ import type { Driver } from '../core/ports.js';
 import { loadMigrations } from '../core/source/loader.js';
 import type { SqlSyntax } from '../core/source/syntax.js';
 import { redactUrl } from '../config/redact.js';
+import { loadConfigFile } from '../config/file.js';
 import { environmentLayer, resolveConfig } from '../config/resolve.js';
 import type { Config } from '../config/schema.js';
 import { chooseDriver, type DriverChoice } from '../drivers/registry.js';
@@ -22,6 +23,7 @@ import { createOutput, type CliIO, type Output } from './io.js';
 
 /** The global options, as commander parsed them. */
 export interface GlobalOptions {
+  readonly config?: string;
   readonly url?: string;
   readonly dir?: ReadonlyArray<string>;
   readonly json?: boolean;
@@ -63,8 +65,9 @@ function commandLine(argv: ReadonlyArray<string>): string {
   return ['migrate', ...argv.map((arg, i) => (argv[i - 1] === '--url' ? redactUrl(arg) : arg.startsWith('--url=') ? `--url=${redactUrl(arg.slice(6))}` : arg))].join(' ');
 }
 
-export function createSession(globals: GlobalOptions, io: CliIO, argv: ReadonlyArray<string>): Session {
+export async function createSession(globals: GlobalOptions, io: CliIO, argv: ReadonlyArray<string>): Promise<Session> {
   const config = resolveConfig({
+    file: await loadConfigFile(io.cwd, globals.config),
     environment: environmentLayer(io.env),
     flags: { url: globals.url, dirs: globals.dir, lockTimeout: globals.lockTimeout, actor: globals.actor, logLevel: globals.verbose && !globals.logLevel ? 'debug' : globals.logLevel },
   });

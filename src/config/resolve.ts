@@ -1,13 +1,13 @@
 /**
- * Builds the effective configuration from its layers, lowest to highest: defaults < environment
- * variables < flags. Environment variables are passed in (never read from `process.env` here), so
+ * Builds the effective configuration from its layers, lowest to highest: defaults < config file <
+ * environment variables < flags. Environment variables are passed in (never read from `process.env` here), so
  * precedence is testable with plain objects.
  */
 import { MigratorError } from '../core/errors.js';
 import { parseDuration } from '../core/source/directives.js';
 import { configSchema, type Config } from './schema.js';
 
-export type LayerName = 'defaults' | 'environment' | 'flags';
+export type LayerName = 'defaults' | 'environment' | 'flags' | `file ${string}`;
 
 /** Values a layer sets; `undefined` leaves the lower layer's value. */
 export interface LayerValues {
@@ -44,8 +44,9 @@ function merge(layers: ReadonlyArray<readonly [LayerName, LayerValues]>): { valu
 const KEY_OF: Record<string, string> = { url: 'url', 'migrations.dirs': 'dirs', order: 'order', 'lock.timeoutMs': 'lockTimeout', actor: 'actor', 'log.level': 'logLevel' };
 
 /** Merges the layers and validates; throws E_CONFIG naming the key and the layer that set it. */
-export function resolveConfig(layers: { readonly environment: LayerValues; readonly flags: LayerValues }): Config {
-  const { values, origin } = merge([['defaults', DEFAULTS], ['environment', layers.environment], ['flags', layers.flags]]);
+export function resolveConfig(layers: { readonly file?: { readonly file: string; readonly values: LayerValues } | undefined; readonly environment: LayerValues; readonly flags: LayerValues }): Config {
+  const fileLayer: ReadonlyArray<readonly [LayerName, LayerValues]> = layers.file ? [[`file ${layers.file.file}`, layers.file.values]] : [];
+  const { values, origin } = merge([['defaults', DEFAULTS], ...fileLayer, ['environment', layers.environment], ['flags', layers.flags]]);
   const lockTimeout = String(values['lockTimeout']);
   const timeoutMs = parseDuration(lockTimeout);
   if (timeoutMs === undefined) {

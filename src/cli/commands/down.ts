@@ -32,7 +32,7 @@ export function registerDown(program: Command, env: CommandEnv): void {
     .option('--batch', 'revert every migration of the last batch (the last "migrate up")')
     .option('--dry-run', 'print the plan and the exact SQL; write nothing')
     .action(async (options: DownOptions, command: Command) => {
-      const session = env.session(command);
+      const session = await env.session(command);
       const { migrations } = await session.loadMigrations();
       const target = targetOf(options);
       const planFor: PlanFor = (history) => planDown(migrations, history, target);

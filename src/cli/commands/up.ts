@@ -16,7 +16,7 @@ export function registerUp(program: Command, env: CommandEnv): void {
     .option('--dry-run', 'print the plan and the exact SQL; write nothing (no lock, no tables, no file)')
     .option('--target <version>', 'apply pending migrations up to and including this version')
     .action(async (options: UpOptions, command: Command) => {
-      const session = env.session(command);
+      const session = await env.session(command);
       const { migrations } = await session.loadMigrations();
       const policy = { outOfOrder: session.config.order === 'allow-out-of-order' };
       const planFor: PlanFor = (history) => planUp(migrations, history, { policy, target: options.target });

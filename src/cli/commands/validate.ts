@@ -23,7 +23,7 @@ export function registerValidate(program: Command, env: CommandEnv): void {
     .option('--dry-run', 'also print the plan and the exact SQL that "migrate up" would run')
     .option('--no-pending', 'fail with exit code 8 when any migration is pending')
     .action(async (options: ValidateOptions, command: Command) => {
-      const session = env.session(command);
+      const session = await env.session(command);
       const { migrations, problems: fileProblems } = await session.inspectFiles();
       const history = await withDriver(session, true, async (driver) => (await readHistory(driver)).rows);
       const policy = { outOfOrder: session.config.order === 'allow-out-of-order' };

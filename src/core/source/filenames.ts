@@ -22,7 +22,7 @@ export type NameResult =
   | { readonly kind: 'ignored' }
   | { readonly kind: 'invalid'; readonly reason: string };
 
-const NAME_PATTERN = /^([VUR])([^_]*)__(.+)\.(sql|ts|js|mjs)$/;
+const NAME_PATTERN = /^([VUR])(.*?)__(.+)\.(sql|ts|js|mjs)$/;
 
 /**
  * Classifies a file name found in a migrations directory. Files that are not SQL or scripts

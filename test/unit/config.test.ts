@@ -1,0 +1,90 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfigFile } from '../../src/config/file.js';
+import { redactUrl } from '../../src/config/redact.js';
+import { environmentLayer, resolveConfig } from '../../src/config/resolve.js';
+import { MigratorError } from '../../src/core/errors.js';
+
+const dirs: string[] = [];
+function project(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'migrator-config-'));
+  dirs.push(dir);
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+  return dir;
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('resolveConfig precedence: defaults < file < environment < flags', () => {
+  const file = { file: 'migrator.config.yaml', values: { url: 'sqlite:file.db', dirs: ['db/migrations'], lockTimeout: '30s' } };
+  it.each([
+    { name: 'defaults only', layers: { environment: {}, flags: {} }, url: 'sqlite:./migrator.db', dirs: ['migrations'], timeoutMs: 300_000 },
+    { name: 'file over defaults', layers: { file, environment: {}, flags: {} }, url: 'sqlite:file.db', dirs: ['db/migrations'], timeoutMs: 30_000 },
+    { name: 'DATABASE_URL over file', layers: { file, environment: environmentLayer({ DATABASE_URL: 'sqlite:env.db' }), flags: {} }, url: 'sqlite:env.db', dirs: ['db/migrations'], timeoutMs: 30_000 },
+    { name: 'empty DATABASE_URL is unset', layers: { file, environment: environmentLayer({ DATABASE_URL: '' }), flags: {} }, url: 'sqlite:file.db', dirs: ['db/migrations'], timeoutMs: 30_000 },
+    { name: 'flags over everything', layers: { file, environment: environmentLayer({ DATABASE_URL: 'sqlite:env.db' }), flags: { url: 'sqlite:flag.db', dirs: ['a', 'b'], lockTimeout: '2s' } }, url: 'sqlite:flag.db', dirs: ['a', 'b'], timeoutMs: 2_000 },
+  ])('$name', ({ layers, url, dirs: expectedDirs, timeoutMs }) => {
+    const config = resolveConfig(layers);
+    expect(config.url).toBe(url);
+    expect(config.migrations.dirs).toEqual(expectedDirs);
+    expect(config.lock.timeoutMs).toBe(timeoutMs);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('names the key and the layer that set a bad value', () => {
+    const attempt = () => resolveConfig({ file: { file: 'migrator.config.yaml', values: { lockTimeout: 'soon' } }, environment: {}, flags: {} });
+    expect(attempt).toThrow(MigratorError);
+    expect(attempt).toThrow(/lock\.timeout \(set by file migrator\.config\.yaml\): "soon" is not a duration/);
+  });
+});
+
+describe('loadConfigFile', () => {
+  it('returns undefined when there is no file', async () => {
+    expect(await loadConfigFile(project({}), undefined)).toBeUndefined();
+  });
+
+  it('reads migrator.config.yaml', async () => {
+    const dir = project({ 'migrator.config.yaml': 'url: sqlite:./app.db\nmigrations:\n  dirs: [db]\nlock:\n  timeout: 10s\norder: allow-out-of-order\n' });
+    const layer = await loadConfigFile(dir, undefined);
+    expect(layer?.file).toBe('migrator.config.yaml');
+    expect(layer?.values).toMatchObject({ url: 'sqlite:./app.db', dirs: ['db'], lockTimeout: '10s', order: 'allow-out-of-order' });
+  });
+
+  it('reads package.json#migrator', async () => {
+    const dir = project({ 'package.json': JSON.stringify({ name: 'x', migrator: { url: 'sqlite:pkg.db' } }) });
+    expect((await loadConfigFile(dir, undefined))?.values.url).toBe('sqlite:pkg.db');
+  });
+
+  it('rejects unknown keys, naming the key path and the file', async () => {
+    const dir = project({ 'migrator.config.yaml': 'migrations:\n  dir: db\n' });
+    await expect(loadConfigFile(dir, undefined)).rejects.toMatchObject({ code: 'E_CONFIG', message: 'migrator.config.yaml: migrations: unknown key "dir"' });
+  });
+
+  it('rejects a bad value with its key path', async () => {
+    const dir = project({ 'migrator.config.json': JSON.stringify({ order: 'sometimes' }) });
+    await expect(loadConfigFile(dir, undefined)).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringMatching(/^migrator\.config\.json: order: /) });
+  });
+
+  it('reports a syntax error in an explicit --config file as E_CONFIG', async () => {
+    const dir = project({ 'custom.yaml': 'url: [unclosed\n' });
+    await expect(loadConfigFile(dir, 'custom.yaml')).rejects.toMatchObject({ code: 'E_CONFIG' });
+  });
+
+  it('reports a missing explicit --config file as E_CONFIG', async () => {
+    await expect(loadConfigFile(project({}), 'nope.yaml')).rejects.toMatchObject({ code: 'E_CONFIG' });
+  });
+});
+
+describe('redactUrl', () => {
+  it.each([
+    ['postgres://app:s3cret@db:5432/prod', 'postgres://app:***@db:5432/prod'],
+    ['mysql://root@localhost/test', 'mysql://root@localhost/test'],
+    ['postgres://app:p%40ss@db/x?sslmode=require', 'postgres://app:***@db/x?sslmode=require'],
+    ['sqlite:./migrator.db', 'sqlite:./migrator.db'],
+  ])('%s -> %s', (input, expected) => {
+    expect(redactUrl(input)).toBe(expected);
+  });
+});
