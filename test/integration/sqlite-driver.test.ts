@@ -7,13 +7,14 @@ import Database from 'better-sqlite3';
 import type { Driver, LockOwner } from '../../src/core/ports.js';
 import { openSqlite } from '../../src/drivers/sqlite/driver.js';
 import type { SqliteOpenOptions } from '../../src/drivers/sqlite/driver.js';
-import { describeDriverConformance, historyRow } from '../conformance/driver-conformance.js';
+import { describeDriverConformance, historyRow, type ConformanceTarget } from '../conformance/driver-conformance.js';
+import { describeLockContention } from '../conformance/lock-contention.js';
 
 const tempDir = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'migrator-'));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const owner = (runId: string, pid = process.pid): LockOwner => ({ runId, host: os.hostname(), pid, actor: 'tester' });
 
-describeDriverConformance('SQLite', {
+const sqliteTarget: ConformanceTarget = {
   async fresh() {
     const dir = tempDir();
     const file = path.join(dir, 'conformance.db');
@@ -24,7 +25,10 @@ describeDriverConformance('SQLite', {
       },
     };
   },
-});
+};
+
+describeDriverConformance('SQLite', sqliteTarget);
+describeLockContention('SQLite', sqliteTarget);
 
 describe('SQLite driver', () => {
   let dir: string;

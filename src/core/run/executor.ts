@@ -83,7 +83,10 @@ async function runSteps(input: RunInput, plan: Plan, rows: ReadonlyArray<History
       const error = caught instanceof MigratorError ? caught : new MigratorError('E_MIGRATION_FAILED', `${migration.id} failed: ${String(caught)}`, { cause: caught });
       const durationMs = performance.now() - started;
       input.emit({ type: 'migration.failed', id: migration.id, version: migration.version?.canonical ?? null, direction, durationMs, statementIndex: Number(error.details['statementIndex'] ?? 0), code: error.code, message: error.message });
-      await chain.append(auditEntry(input.context, { event: 'migration.failed', outcome: 'failure', version: migration.id, checksum: migration.checksum, durationMs: Math.round(durationMs), detail: { code: error.code, message: error.message, direction } })).catch(() => undefined);
+      // A lost lock fails closed: another run may own the metadata now, so write nothing more.
+      if (error.code !== 'E_LOCK_LOST') {
+        await chain.append(auditEntry(input.context, { event: 'migration.failed', outcome: 'failure', version: migration.id, checksum: migration.checksum, durationMs: Math.round(durationMs), detail: { code: error.code, message: error.message, direction } })).catch(() => undefined);
+      }
       return { batch, completed, outcome: error.code === 'E_INTERRUPTED' ? 'interrupted' : 'failure', error };
     }
   }
@@ -113,7 +116,7 @@ export async function runPlan(input: RunInput): Promise<RunReport> {
     const result = await runSteps(input, plan, state.rows, chain);
     const durationMs = performance.now() - started;
     const reached = result.outcome === 'success' ? plan.toVersion : null;
-    await chain.append(auditEntry(context, { event: 'run.finished', outcome: result.outcome === 'success' ? 'success' : 'failure', fromVersion: plan.fromVersion, toVersion: reached, durationMs: Math.round(durationMs), detail: { direction: input.direction, completed: result.completed.length, outcome: result.outcome } })).catch(() => undefined);
+    if (result.error?.code !== 'E_LOCK_LOST') await chain.append(auditEntry(context, { event: 'run.finished', outcome: result.outcome === 'success' ? 'success' : 'failure', fromVersion: plan.fromVersion, toVersion: reached, durationMs: Math.round(durationMs), detail: { direction: input.direction, completed: result.completed.length, outcome: result.outcome } })).catch(() => undefined);
     report = { plan, ...result, durationMs };
     return report;
   } finally {

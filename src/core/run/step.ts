@@ -52,7 +52,8 @@ async function runStatements(step: PlanStep, deps: StepDeps, progress: Progress,
     try {
       await deps.driver.execute(statement, { timeoutMs: script.timeoutMs });
     } catch (error) {
-      throw statementFailure({ migration, script, statement, index, error, progress, transactional: usesTransaction(step, deps.driver) });
+      const transactional = usesTransaction(step, deps.driver);
+      throw statementFailure({ migration, script, statement, index, error, progress: transactional ? undefined : progress, transactional });
     }
     progress.applied = index + 1;
     progress.hash = nextHash(progress.hash, statement);

@@ -1,0 +1,200 @@
+/**
+ * An in-memory `Driver` for testing the core without a database (after Atlas's `mockDriver`): it
+ * records every call, keeps the statements, history and audit rows it was given, and fails on demand.
+ *
+ * Transactions: `begin` snapshots the state and `rollback` restores it. With `transactionalDdl` (the
+ * default) a rollback discards the statements, history rows and audit rows written since `begin`.
+ * Without it, a rollback discards only the metadata writes (history and audit) and keeps the
+ * statements, as MySQL keeps DDL effects; the implicit commit MySQL does before each DDL statement is
+ * not modelled.
+ */
+import { MigratorError } from '../../src/core/errors.js';
+import type { LockHolderInfo } from '../../src/core/events.js';
+import type { HistoryRow, Statement } from '../../src/core/model.js';
+import type { ChainedAuditEntry, Driver, LockAttempt, LockOwner, MetadataState } from '../../src/core/ports.js';
+import type { SqlSyntax } from '../../src/core/source/syntax.js';
+
+export interface FakeDriverOptions {
+  /** Whether DDL takes part in transactions (default true). */
+  readonly transactionalDdl?: boolean;
+  /** Returns the error the `callIndex`-th (0-based, over the driver's life) `execute` throws, if any. */
+  readonly failOn?: (sql: string, callIndex: number) => Error | undefined;
+  /** Another session holds the lock until `releaseOther()`: `tryLock` reports this holder. */
+  readonly lockHeldBy?: LockHolderInfo;
+  /** `assertLock` succeeds this many times, then the lock is lost and it throws E_LOCK_LOST. */
+  readonly loseLockAfter?: number;
+  /** What `queryValue` returns for a query (verify checks); `1` when absent. */
+  readonly queryValue?: (sql: string) => unknown;
+}
+
+export interface FakeDriver extends Driver {
+  /** Statements run and not rolled back, in order (`Statement.sql`). */
+  readonly executed: string[];
+  /** History rows by version, in the order they were last written. */
+  readonly history: Map<string, HistoryRow>;
+  /** Audit rows as appended. */
+  readonly audit: ChainedAuditEntry[];
+  /** Format of the metadata tables, `undefined` until `prepareMetadata`; tests may set it. */
+  format: number | undefined;
+  /** Every port call in order: `tryLock`, `readState`, `begin`, `execute`, `writeHistory:applied`, `appendAudit:run.started`, `assertLock`, `commit`, `unlock`, ... */
+  readonly calls: string[];
+  /** Writes (`execute`, `prepareMetadata`, `writeHistory:*`, `appendAudit:*`) made while this session did not hold the lock. */
+  readonly writesWithoutLock: string[];
+  /** Whether this session holds the lock. */
+  readonly holdsLock: boolean;
+  /** Whether a transaction is open. */
+  readonly inTransaction: boolean;
+  /** The other session releases the lock: the next `tryLock` succeeds. */
+  releaseOther(): void;
+}
+
+const FAKE_SYNTAX: SqlSyntax = Object.freeze({
+  label: 'Fake',
+  dollarQuotes: false,
+  nestedBlockComments: false,
+  backslashEscapes: false,
+  escapeStrings: false,
+  backtickIdentifiers: false,
+  bracketIdentifiers: false,
+  hashComments: false,
+  dashCommentNeedsSpace: false,
+  delimiterDirective: false,
+  blockBodies: 'sqlite-trigger',
+  nonTransactional: Object.freeze([]),
+});
+
+interface Snapshot {
+  readonly executed: number;
+  readonly audit: number;
+  readonly history: ReadonlyArray<readonly [string, HistoryRow]>;
+}
+
+/** Creates a fresh in-memory driver: no metadata tables, lock free unless `lockHeldBy`. */
+export function createFakeDriver(options: FakeDriverOptions = {}): FakeDriver {
+  const transactionalDdl = options.transactionalDdl ?? true;
+  const executed: string[] = [];
+  const history = new Map<string, HistoryRow>();
+  const audit: ChainedAuditEntry[] = [];
+  const calls: string[] = [];
+  const writesWithoutLock: string[] = [];
+  let heldByOther: LockHolderInfo | undefined = options.lockHeldBy;
+  let holding = false;
+  let lost = false;
+  let assertions = 0;
+  let executeCount = 0;
+  let snapshot: Snapshot | undefined;
+
+  const write = (call: string): void => {
+    calls.push(call);
+    if (!holding) writesWithoutLock.push(call);
+  };
+  const lockLost = (): MigratorError => new MigratorError('E_LOCK_LOST', 'fake driver: the lock was lost');
+
+  const driver: FakeDriver = {
+    label: 'Fake in-memory database',
+    capabilities: Object.freeze({ transactionalDdl, statementTimeout: false }),
+    syntax: FAKE_SYNTAX,
+    executed,
+    history,
+    audit,
+    format: undefined,
+    calls,
+    writesWithoutLock,
+    get holdsLock() {
+      return holding;
+    },
+    get inTransaction() {
+      return snapshot !== undefined;
+    },
+    releaseOther() {
+      heldByOther = undefined;
+    },
+
+    async tryLock(_owner: LockOwner): Promise<LockAttempt> {
+      calls.push('tryLock');
+      if (heldByOther !== undefined) return { acquired: false, holder: heldByOther };
+      holding = true;
+      lost = false;
+      return { acquired: true };
+    },
+    async assertLock() {
+      calls.push('assertLock');
+      if (holding && options.loseLockAfter !== undefined && assertions >= options.loseLockAfter) {
+        holding = false;
+        lost = true;
+      }
+      if (!holding) throw lockLost();
+      assertions += 1;
+    },
+    async unlock() {
+      calls.push('unlock');
+      const wasLost = lost;
+      holding = false;
+      lost = false;
+      if (wasLost) throw lockLost();
+    },
+
+    async readState(): Promise<MetadataState> {
+      calls.push('readState');
+      return { format: driver.format, rows: driver.format === undefined ? [] : [...history.values()] };
+    },
+    async prepareMetadata(format) {
+      write('prepareMetadata');
+      const created = driver.format === undefined;
+      driver.format = format;
+      return { created };
+    },
+    async readAuditHead() {
+      calls.push('readAuditHead');
+      return audit.at(-1)?.hash ?? '';
+    },
+
+    async begin() {
+      calls.push('begin');
+      if (snapshot !== undefined) throw new Error('fake driver: begin inside a transaction');
+      snapshot = { executed: executed.length, audit: audit.length, history: [...history] };
+    },
+    async commit() {
+      calls.push('commit');
+      if (snapshot === undefined) throw new Error('fake driver: commit without a transaction');
+      snapshot = undefined;
+    },
+    async rollback() {
+      calls.push('rollback');
+      if (snapshot === undefined) return;
+      if (transactionalDdl) executed.length = snapshot.executed;
+      audit.length = snapshot.audit;
+      history.clear();
+      for (const [version, row] of snapshot.history) history.set(version, row);
+      snapshot = undefined;
+    },
+    async execute(statement: Statement) {
+      write('execute');
+      const index = executeCount;
+      executeCount += 1;
+      const error = options.failOn?.(statement.sql, index);
+      if (error !== undefined) throw error;
+      executed.push(statement.sql);
+    },
+    async queryValue(sql) {
+      calls.push('queryValue');
+      return options.queryValue === undefined ? 1 : options.queryValue(sql);
+    },
+
+    async writeHistory(row) {
+      write(`writeHistory:${row.state}`);
+      // A replaced row moves last, as ordering by applied time would place it.
+      history.delete(row.version);
+      history.set(row.version, row);
+    },
+    async appendAudit(entry) {
+      write(`appendAudit:${entry.event}`);
+      audit.push(entry);
+    },
+
+    async close() {
+      calls.push('close');
+    },
+  };
+  return driver;
+}
