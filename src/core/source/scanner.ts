@@ -175,7 +175,7 @@ class Splitter {
   private endStatement(pieceEnd: number): void {
     if (this.stmtStart >= 0) {
       const { line, column } = this.lines.at(this.stmtStart);
-      this.statements.push(Object.freeze({ sql: this.text.slice(this.stmtStart, this.stmtEnd), line, column }));
+      this.statements.push({ sql: this.text.slice(this.stmtStart, this.stmtEnd), line, column });
     }
     this.stmtStart = -1;
     this.stmtEnd = -1;

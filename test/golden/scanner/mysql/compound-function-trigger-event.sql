@@ -1,0 +1,18 @@
+CREATE FUNCTION one() RETURNS INT DETERMINISTIC RETURN 1;
+create function two(begin INT) returns int deterministic
+begin
+  return case when 1 then 2 end;
+end;
+CREATE TRIGGER trg BEFORE UPDATE ON t FOR EACH ROW SET NEW.b = 1;
+CREATE TRIGGER trg2 AFTER INSERT ON t FOR EACH ROW
+BEGIN
+  UPDATE counts SET n = n + 1;
+END;
+CREATE EVENT ev ON SCHEDULE EVERY 1 DAY DO
+BEGIN
+  DELETE FROM log WHERE end_date < NOW();
+  DELETE FROM backend WHERE note = 'END;';
+END;
+BEGIN;
+SELECT 1;
+COMMIT;

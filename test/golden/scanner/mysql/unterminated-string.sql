@@ -1,0 +1,3 @@
+SELECT 'ok';
+SELECT 'it\'s open;
+SELECT 3;

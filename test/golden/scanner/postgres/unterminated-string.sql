@@ -1,0 +1,3 @@
+INSERT INTO t VALUES ('ok');
+INSERT INTO t VALUES ('oops);
+SELECT 2;
