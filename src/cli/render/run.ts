@@ -15,7 +15,8 @@ export function progressLines(output: Output): (event: MigratorEvent) => void {
       const verb = event.type === 'migration.applied' ? 'applied ' : 'reverted';
       output.line(`  ${verb} ${event.id.padEnd(14)} ${event.description}  (${formatMs(event.durationMs)})`);
     } else if (event.type === 'migration.failed') {
-      output.line(`  FAILED   ${event.id.padEnd(14)} after ${formatMs(event.durationMs)}`);
+      const verb = event.code === 'E_INTERRUPTED' ? 'STOPPED ' : 'FAILED  ';
+      output.line(`  ${verb} ${event.id.padEnd(14)} after ${formatMs(event.durationMs)}`);
     } else if (event.type === 'lock.waiting') {
       output.line(`  waiting for the migration lock (${formatMs(event.waitedMs)} so far)...`);
     }

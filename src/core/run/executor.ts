@@ -66,6 +66,7 @@ async function runSteps(input: RunInput, plan: Plan, rows: ReadonlyArray<History
   const previous = new Map(rows.map((row) => [row.version, row]));
   const completed: CompletedStep[] = [];
   for (const step of plan.steps) {
+    await new Promise((resolve) => setImmediate(resolve));
     if (input.signal.aborted) {
       return { batch, completed, outcome: 'interrupted', error: new MigratorError('E_INTERRUPTED', `interrupted before ${step.migration.id}: ${completed.length} of ${plan.steps.length} migrations done`) };
     }

@@ -42,11 +42,22 @@ interface Progress {
   hash: string | null;
 }
 
-const interrupted = (): MigratorError => new MigratorError('E_INTERRUPTED', 'interrupted: stopped at a statement boundary');
+const interrupted = (): MigratorError =>
+  new MigratorError('E_INTERRUPTED', 'interrupted: stopped at a statement boundary', {
+    hint: 'The migration in flight was rolled back where its engine allows it, and the lock was released. Run "migrate status" to see where the run stopped, then "migrate up" to continue.',
+  });
+
+/**
+ * Lets pending macrotasks (signal handlers, timers) run. A synchronous client such as
+ * better-sqlite3 resolves every await as a microtask, so without this a SIGINT would only be seen
+ * after the whole run: the "stop at the next statement boundary" promise depends on it.
+ */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 async function runStatements(step: PlanStep, deps: StepDeps, progress: Progress, afterEach: () => Promise<void>): Promise<void> {
   const { script, migration } = step;
   for (const [index, statement] of script.statements.entries()) {
+    await yieldToEventLoop();
     if (deps.signal.aborted) throw interrupted();
     const started = performance.now();
     try {
