@@ -23,6 +23,11 @@ function internalError(error: unknown): MigratorError {
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: ReadonlyArray<string>, io: CliIO): Promise<number> {
+  // Handled here rather than by commander: a global --version would swallow "down --version <v>".
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    io.stdout(`${toolVersion()}\n`);
+    return ExitCode.ok;
+  }
   const json = argv.includes('--json');
   const verbose = argv.includes('--verbose');
   let stdoutUsed = false;
@@ -32,8 +37,10 @@ export async function main(argv: ReadonlyArray<string>, io: CliIO): Promise<numb
     return ExitCode.ok;
   } catch (caught) {
     if (caught instanceof CommanderError) {
-      // Help and --version "fail" with exit code 0; real usage errors were already printed.
-      return caught.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+      // Help "fails" with exit code 0; real usage errors were already printed on stderr.
+      if (caught.exitCode === 0) return ExitCode.ok;
+      if (json) io.stdout(`${JSON.stringify({ ok: false, error: { code: 'E_USAGE', message: caught.message.replace(/^error:\s*/, ''), hint: 'run "migrate --help" for usage', at: null, details: {} } }, null, 2)}\n`);
+      return ExitCode.usage;
     }
     const error = caught instanceof MigratorError ? caught : internalError(caught);
     io.stderr(renderError(error, verbose || error.code === 'E_INTERNAL'));

@@ -3,7 +3,6 @@
  * file per command, usage errors reported as E_USAGE (exit 2) with a hint.
  */
 import { Command, Option } from 'commander';
-import { toolVersion } from '../version.js';
 import type { CliIO } from './io.js';
 import { createSession, type GlobalOptions, type Session } from './session.js';
 import { registerCreate } from './commands/create.js';
@@ -18,6 +17,8 @@ export interface CommandEnv {
 }
 
 export const EXIT_CODES_HELP = `
+"migrate --version" (or -V) prints the version of migrator.
+
 Exit codes:
   0    success, including nothing to do
   1    a migration failed while running (its state is recorded)
@@ -43,7 +44,6 @@ function collect(value: string, previous: string[] | undefined): string[] {
 export function buildProgram(io: CliIO, argv: ReadonlyArray<string>): Command {
   const program = new Command('migrate')
     .description('migrator: safe, clear, fast database migrations for PostgreSQL, MySQL/MariaDB and SQLite')
-    .version(toolVersion(), '-V, --version', 'print the version of migrator')
     .option('-c, --config <path>', 'config file (default: migrator.config.{yaml,yml,json,js} or .migratorrc* in the working directory)')
     .option('--url <url>', 'database URL (default: $DATABASE_URL, else sqlite:./migrator.db)')
     .option('--dir <dir>', 'migrations directory; repeat for several (default: ./migrations)', collect)

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { ProblemsError, sortProblems, type Problem } from '../core/errors.js';
 import { createEventBus, type EventSink, type MigratorEvent } from '../core/events.js';
 import type { Migration, RunContext } from '../core/model.js';
+import { checkFiles } from '../core/plan/index.js';
 import type { Driver } from '../core/ports.js';
 import { loadMigrations } from '../core/source/loader.js';
 import type { SqlSyntax } from '../core/source/syntax.js';
@@ -44,7 +45,10 @@ export interface Session {
   readonly driver: DriverChoice;
   /** The URL with its password masked, for messages. */
   readonly target: string;
-  /** Reads and parses every migration; throws ProblemsError (exit 5) when any file is invalid. */
+  /**
+   * Reads and parses every migration and checks the files among themselves (duplicates, missing
+   * dependencies, cycles); throws ProblemsError (exit 5) before any connection when one is invalid.
+   */
   loadMigrations(): Promise<{ migrations: ReadonlyArray<Migration>; syntax: SqlSyntax }>;
   /** Reads and parses every migration and returns the problems instead of throwing. */
   inspectFiles(): Promise<{ migrations: ReadonlyArray<Migration>; problems: ReadonlyArray<Problem>; syntax: SqlSyntax }>;
@@ -104,7 +108,8 @@ export async function createSession(globals: GlobalOptions, io: CliIO, argv: Rea
     inspectFiles,
     async loadMigrations() {
       const { migrations, problems, syntax } = await inspectFiles();
-      if (problems.length > 0) throw new ProblemsError(problems);
+      const all = [...problems, ...checkFiles(migrations).problems];
+      if (all.length > 0) throw new ProblemsError(sortProblems(all));
       return { migrations, syntax };
     },
     open: (readOnly) => driver.open({ readOnly, cwd: io.cwd }),

@@ -22,8 +22,9 @@ export function registerCreate(program: Command, env: CommandEnv): void {
   program
     .command('create')
     .description('create a new migration file V<UTC timestamp>__<name>.sql with up and down sections')
-    .argument('<name>', 'what the migration does, e.g. "add users email index"')
-    .action(async (name: string, _options: unknown, command: Command) => {
+    .argument('<name...>', 'what the migration does, e.g. add users email index (quotes optional)')
+    .action(async (words: string[], _options: unknown, command: Command) => {
+      const name = words.join(' ');
       const session = await env.session(command);
       const slug = slugify(name);
       if (slug === '') throw new MigratorError('E_USAGE', `"${name}" has no letters or digits to name a file with`, { hint: 'Describe the change, e.g. migrate create add_users_table.' });

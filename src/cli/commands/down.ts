@@ -8,6 +8,7 @@ interface DownOptions {
   readonly steps?: number;
   readonly to?: string;
   readonly batch?: boolean;
+  readonly version?: string;
 }
 
 function positiveInteger(value: string): number {
@@ -19,6 +20,7 @@ function positiveInteger(value: string): number {
 function targetOf(options: DownOptions): DownTarget {
   if (options.to !== undefined) return { kind: 'to', version: options.to };
   if (options.batch) return { kind: 'batch' };
+  if (options.version !== undefined) return { kind: 'version', version: options.version };
   return { kind: 'steps', count: options.steps ?? 1 };
 }
 
@@ -30,6 +32,7 @@ export function registerDown(program: Command, env: CommandEnv): void {
     .option('--steps <n>', 'revert the last N migrations', positiveInteger)
     .option('--to <version>', 'revert every migration above this version (0 reverts everything)')
     .option('--batch', 'revert every migration of the last batch (the last "migrate up")')
+    .option('--version <version>', 'revert only this version (refused while an applied migration depends on it)')
     .option('--dry-run', 'print the plan and the exact SQL; write nothing')
     .action(async (options: DownOptions, command: Command) => {
       const session = await env.session(command);
@@ -39,6 +42,7 @@ export function registerDown(program: Command, env: CommandEnv): void {
       await (options.dryRun ? dryRun(session, planFor) : execute(session, 'down', planFor));
     });
   const down = program.commands.find((c) => c.name() === 'down');
-  down?.options.find((o) => o.long === '--to')?.conflicts(['steps', 'batch']);
-  down?.options.find((o) => o.long === '--batch')?.conflicts(['steps']);
+  down?.options.find((o) => o.long === '--to')?.conflicts(['steps', 'batch', 'version']);
+  down?.options.find((o) => o.long === '--batch')?.conflicts(['steps', 'version']);
+  down?.options.find((o) => o.long === '--version')?.conflicts(['steps']);
 }

@@ -35,6 +35,10 @@ function describeHolder(holder: LockHolderInfo | undefined): string {
   return parts.length > 0 ? parts.join(', ') : 'another session';
 }
 
+function formatDuration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
+}
+
 /** Waits for the lock; throws E_LOCK_TIMEOUT naming the holder, or E_INTERRUPTED on abort. */
 export async function acquireLock(driver: Driver, owner: LockOwner, options: AcquireOptions): Promise<{ waitedMs: number }> {
   const sleep = options.sleep ?? defaultSleep;
@@ -51,7 +55,7 @@ export async function acquireLock(driver: Driver, owner: LockOwner, options: Acq
       return { waitedMs };
     }
     if (waitedMs >= options.timeoutMs) {
-      throw new MigratorError('E_LOCK_TIMEOUT', `could not take the migration lock on ${driver.label} within ${Math.round(options.timeoutMs / 1000)}s: it is held by ${describeHolder(attempt.holder)}`, {
+      throw new MigratorError('E_LOCK_TIMEOUT', `could not take the migration lock on ${driver.label} within ${formatDuration(options.timeoutMs)}: it is held by ${describeHolder(attempt.holder)}`, {
         hint: 'Wait for the other run to finish and try again, or raise --lock-timeout. If that run is dead and the lock is stale, release it with "migrate unlock".',
         details: { holder: attempt.holder ?? null, waitedMs },
       });
