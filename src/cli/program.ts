@@ -7,6 +7,7 @@ import type { CliIO } from './io.js';
 import { createSession, type GlobalOptions, type Session } from './session.js';
 import { registerCreate } from './commands/create.js';
 import { registerDown } from './commands/down.js';
+import { registerRepair } from './commands/repair.js';
 import { registerStatus } from './commands/status.js';
 import { registerUp } from './commands/up.js';
 import { registerValidate } from './commands/validate.js';
@@ -68,5 +69,6 @@ export function buildProgram(io: CliIO, argv: ReadonlyArray<string>): Command {
   registerStatus(program, env);
   registerValidate(program, env);
   registerCreate(program, env);
+  registerRepair(program, env);
   return program;
 }

@@ -5,7 +5,9 @@
 import type { Direction } from '../core/events.js';
 import type { HistoryRow } from '../core/model.js';
 import type { Plan } from '../core/plan/index.js';
+import { faultSpec } from '../config/faults.js';
 import { readHistory, runPlan } from '../core/run/executor.js';
+import { crashHook } from './faults.js';
 import { errorJson } from './render/error.js';
 import { planJson, planScript } from './render/plan.js';
 import { progressLines, runJson, runSummary } from './render/run.js';
@@ -24,7 +26,10 @@ export async function execute(session: Session, direction: Direction, planFor: P
   const { output } = session;
   if (!output.json) session.subscribe(progressLines(output));
   const report = await withDriver(session, false, (driver) =>
-    runPlan({ driver, context: session.context, emit: session.emit, signal: session.io.signal, lockTimeoutMs: session.config.lock.timeoutMs, direction, plan: planFor }),
+    runPlan({
+      driver, context: session.context, emit: session.emit, signal: session.io.signal, lockTimeoutMs: session.config.lock.timeoutMs,
+      direction, plan: planFor, lockRetries: session.config.execution.lockRetries, fault: crashHook(faultSpec(session.io.env)),
+    }),
   );
   output.document({ ...(runJson(report, session.target, session.context.runId) as object), error: report.error ? errorJson(report.error) : null });
   runSummary(report, output);

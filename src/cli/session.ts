@@ -112,7 +112,17 @@ export async function createSession(globals: GlobalOptions, io: CliIO, argv: Rea
       if (all.length > 0) throw new ProblemsError(sortProblems(all));
       return { migrations, syntax };
     },
-    open: (readOnly) => driver.open({ readOnly, cwd: io.cwd }),
+    open: (readOnly) =>
+      driver.open({
+        readOnly,
+        cwd: io.cwd,
+        server: {
+          lockStrategy: config.lock.strategy,
+          ddlLockTimeoutMs: config.execution.lockTimeoutMs,
+          statementTimeoutMs: config.execution.statementTimeoutMs,
+          applicationName: `migrator ${context.toolVersion} ${context.host} ${context.pid}`,
+        },
+      }),
   };
 }
 

@@ -13,7 +13,15 @@ const fileSchema = z
     url: z.string().min(1).optional(),
     migrations: z.object({ dirs: z.array(z.string().min(1)).min(1).optional() }).strict().optional(),
     order: z.enum(['strict', 'allow-out-of-order']).optional(),
-    lock: z.object({ timeout: z.union([z.string(), z.number().nonnegative()]).optional() }).strict().optional(),
+    lock: z.object({ timeout: z.union([z.string(), z.number().nonnegative()]).optional(), strategy: z.enum(['advisory', 'table']).optional() }).strict().optional(),
+    execution: z
+      .object({
+        lockTimeout: z.union([z.string(), z.number().positive()]).optional(),
+        statementTimeout: z.union([z.string(), z.number().positive()]).optional(),
+        lockRetries: z.number().int().min(0).max(100).optional(),
+      })
+      .strict()
+      .optional(),
     actor: z.string().min(1).optional(),
     log: z.object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional() }).strict().optional(),
   })
@@ -65,18 +73,23 @@ export async function loadConfigFile(cwd: string, explicit: string | undefined):
     const key = issue?.path.join('.') || '(top level)';
     throw new MigratorError('E_CONFIG', `${file}: ${key}: ${issue ? describeIssue(issue) : 'invalid'}`, {
       at: { file },
-      hint: 'Valid keys: url, migrations.dirs, order, lock.timeout, actor, log.level (docs/configuration.md).',
+      hint: 'Valid keys: url, migrations.dirs, order, lock.timeout, lock.strategy, execution.lockTimeout, execution.statementTimeout, execution.lockRetries, actor, log.level (docs/configuration.md).',
     });
   }
   const config = parsed.data;
-  const timeout = config.lock?.timeout;
+  // A bare number is seconds, as on the command line (--lock-timeout 30).
+  const ms = (value: string | number | undefined) => (typeof value === 'number' ? `${value}s` : value);
   return {
     file,
     values: {
       url: config.url,
       dirs: config.migrations?.dirs,
       order: config.order,
-      lockTimeout: typeof timeout === 'number' ? `${timeout}ms` : timeout,
+      lockTimeout: ms(config.lock?.timeout),
+      lockStrategy: config.lock?.strategy,
+      ddlLockTimeout: ms(config.execution?.lockTimeout),
+      statementTimeout: ms(config.execution?.statementTimeout),
+      lockRetries: config.execution?.lockRetries,
       actor: config.actor,
       logLevel: config.log?.level,
     },

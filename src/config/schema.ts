@@ -16,6 +16,14 @@ export const configSchema = z
     lock: z
       .object({
         timeoutMs: z.number().int().nonnegative(),
+        strategy: z.enum(['advisory', 'table']),
+      })
+      .strict(),
+    execution: z
+      .object({
+        lockTimeoutMs: z.number().int().positive(),
+        statementTimeoutMs: z.number().int().positive().optional(),
+        lockRetries: z.number().int().min(0).max(100),
       })
       .strict(),
     environment: z.string().min(1),

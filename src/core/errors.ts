@@ -48,9 +48,9 @@ export const ErrorCodes = {
   E_PENDING: 'pending',
   E_IRREVERSIBLE: 'notPermitted',
   E_DEPENDENT_APPLIED: 'notPermitted',
+  E_PRIVILEGE: 'notPermitted',
   E_CREATE_EXISTS: 'usage',
   E_INTERRUPTED: 'interrupted',
-  E_TERMINATED: 'terminated',
   E_INTERNAL: 'internal',
 } as const satisfies Record<string, ExitCategory>;
 

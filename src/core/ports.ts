@@ -7,6 +7,26 @@ import type { AuditEntry, HistoryRow, Statement } from './model.js';
 import type { LockHolderInfo } from './events.js';
 import type { SqlSyntax } from './source/syntax.js';
 
+/** How a server driver (PostgreSQL, MySQL) is asked to connect. */
+export interface ServerDriverOptions {
+  /** The connection URL, password included: never echo it (redact with the host's redactor). */
+  readonly url: string;
+  /** Read-only session (dry runs, status, validate): creates nothing, writes nothing. */
+  readonly readOnly: boolean;
+  /** `advisory`: the engine's session lock (pg_try_advisory_lock, GET_LOCK). `table`: a lease row in migrator_lock. */
+  readonly lockStrategy: 'advisory' | 'table';
+  /** How long one DDL statement may wait for a table lock (PostgreSQL lock_timeout, MySQL lock_wait_timeout). */
+  readonly ddlLockTimeoutMs: number;
+  /** Per-statement time limit for the whole session, `undefined` for none. */
+  readonly statementTimeoutMs: number | undefined;
+  /** Shown to the server (application_name, connect attributes) so operators see who holds the lock. */
+  readonly applicationName: string;
+  /** Lease length for the `table` strategy (default 60 s); the heartbeat renews it every third. */
+  readonly leaseMs?: number | undefined;
+  /** How long to wait for the connection (default 10 s). */
+  readonly connectTimeoutMs?: number | undefined;
+}
+
 /** What the engine can do. The core asks these, never an engine's name. */
 export interface Capabilities {
   /** DDL takes part in transactions (PostgreSQL, SQLite), so a migration commits whole or not at all. */
@@ -39,6 +59,27 @@ export interface MetadataState {
 export interface ChainedAuditEntry extends AuditEntry {
   readonly prevHash: string;
   readonly hash: string;
+}
+
+/** How the core should treat a failed statement. */
+export type EngineErrorKind =
+  /** Failed only because a lock was not granted in time (PostgreSQL lock_timeout, MySQL lock_wait_timeout): retryable. */
+  | 'lock_timeout'
+  /** The connection is gone (killed, network, server restart): the outcome of the statement is unknown. */
+  | 'connection_lost'
+  | 'other';
+
+/** A driver's translation of an error its client raised, with nothing secret in it. */
+export interface EngineErrorInfo {
+  /** The server's message. */
+  readonly message: string;
+  /** SQLSTATE, errno or client code, when there is one. */
+  readonly code: string | undefined;
+  /** 1-based position in the statement the server pointed at, counted in characters (code points), when it did. */
+  readonly position: number | undefined;
+  readonly kind: EngineErrorKind;
+  /** Extra lines from the server (PostgreSQL DETAIL/HINT), when given. */
+  readonly detail?: string | undefined;
 }
 
 export interface ExecuteOptions {
@@ -84,6 +125,20 @@ export interface Driver {
   writeHistory(row: HistoryRow): Promise<void>;
   /** Appends one audit row. The table rejects UPDATE and DELETE. */
   appendAudit(entry: ChainedAuditEntry): Promise<void>;
+
+  /** Translates an error thrown by `execute` or `queryValue`. Never throws. */
+  describeError(error: unknown): EngineErrorInfo;
+  /**
+   * Cheap and local (no round trip): `true` once the driver knows its lock is gone, e.g. a lease
+   * its heartbeat failed to renew. The core checks it before every statement and stops.
+   */
+  lockLost(): boolean;
+  /**
+   * After a statement outside a transaction failed: objects it may have left behind that an operator
+   * must deal with before retrying (PostgreSQL: INVALID indexes of a failed CREATE INDEX CONCURRENTLY).
+   * Each entry is one human sentence. `[]` when there is nothing to report or the engine cannot tell.
+   */
+  leftovers(): Promise<ReadonlyArray<string>>;
 
   /** Closes the connection. Never throws. */
   close(): Promise<void>;

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { MigratorError } from '../core/errors.js';
-import type { Driver } from '../core/ports.js';
+import type { Driver, ServerDriverOptions } from '../core/ports.js';
 import type { SqlSyntax } from '../core/source/syntax.js';
 
 export interface OpenOptions {
@@ -12,6 +12,8 @@ export interface OpenOptions {
   readonly readOnly: boolean;
   /** Resolves relative SQLite paths. */
   readonly cwd: string;
+  /** Server engines only: see ServerDriverOptions. */
+  readonly server: Omit<ServerDriverOptions, 'url' | 'readOnly'>;
 }
 
 /** A driver chosen for a URL, not yet connected. */
@@ -44,13 +46,26 @@ export function chooseDriver(url: string): DriverChoice {
       open: async (options) => {
         const { openSqlite } = await import('./sqlite/driver.js');
         const file = sqlitePath(url, options.cwd);
-        if (file === '' || file.endsWith(path.sep)) throw new MigratorError('E_CONFIG', `url: "${url}" names no SQLite file`, { hint: 'Use sqlite:./app.db or sqlite:///absolute/path/app.db.' });
+        if (/^sqlite3?:(\/\/)?([?#].*)?$/i.test(url) || file.endsWith(path.sep)) throw new MigratorError('E_CONFIG', `url: "${url}" names no SQLite file`, { hint: 'Use sqlite:./app.db or sqlite:///absolute/path/app.db.' });
         return openSqlite({ path: file, readOnly: options.readOnly });
       },
     };
   }
-  const known = scheme === 'postgres' || scheme === 'postgresql' || scheme === 'mysql' || scheme === 'mariadb';
-  throw new MigratorError('E_CONFIG', known ? `url: the ${scheme} driver is not part of this build of migrator yet` : `url: unsupported database URL scheme "${scheme ?? url.split(':')[0]}"`, {
-    hint: 'Supported: sqlite:<path> (for example sqlite:./migrator.db). Set it with --url or DATABASE_URL.',
+  if (scheme === 'postgres' || scheme === 'postgresql') {
+    return {
+      engine: 'PostgreSQL',
+      syntax: async () => (await import('./postgres/syntax.js')).postgresSyntax,
+      open: async (options) => (await import('./postgres/driver.js')).openPostgres({ ...options.server, url, readOnly: options.readOnly }),
+    };
+  }
+  if (scheme === 'mysql' || scheme === 'mariadb') {
+    return {
+      engine: 'MySQL',
+      syntax: async () => (await import('./mysql/syntax.js')).mysqlSyntax,
+      open: async (options) => (await import('./mysql/driver.js')).openMysql({ ...options.server, url, readOnly: options.readOnly }),
+    };
+  }
+  throw new MigratorError('E_CONFIG', `url: unsupported database URL scheme "${scheme ?? '(none)'}"`, {
+    hint: 'Supported: postgres://user@host:5432/db, mysql://user@host:3306/db (also mariadb://), sqlite:./file.db. Set it with --url or DATABASE_URL.',
   });
 }

@@ -25,6 +25,15 @@ export interface FakeDriverOptions {
   readonly loseLockAfter?: number;
   /** What `queryValue` returns for a query (verify checks); `1` when absent. */
   readonly queryValue?: (sql: string) => unknown;
+  /** What `leftovers` reports after a failure (default none). */
+  readonly leftovers?: ReadonlyArray<string>;
+}
+
+/** An error as a fake engine raises it: `kind` and `position` are what `describeError` reports. */
+export class FakeEngineError extends Error {
+  constructor(message: string, readonly kind: 'lock_timeout' | 'connection_lost' | 'other' = 'other', readonly position?: number, readonly code = 'FAKE') {
+    super(message);
+  }
 }
 
 export interface FakeDriver extends Driver {
@@ -46,6 +55,8 @@ export interface FakeDriver extends Driver {
   readonly inTransaction: boolean;
   /** The other session releases the lock: the next `tryLock` succeeds. */
   releaseOther(): void;
+  /** Set to make `lockLost()` report the lock gone (a lease the heartbeat failed to renew). */
+  lockGone: boolean;
 }
 
 const FAKE_SYNTAX: SqlSyntax = Object.freeze({
@@ -191,6 +202,19 @@ export function createFakeDriver(options: FakeDriverOptions = {}): FakeDriver {
       write(`appendAudit:${entry.event}`);
       audit.push(entry);
     },
+
+    describeError(error) {
+      if (error instanceof FakeEngineError) return { message: error.message, code: error.code, position: error.position, kind: error.kind };
+      return { message: error instanceof Error ? error.message : String(error), code: undefined, position: undefined, kind: 'other' };
+    },
+    lockLost() {
+      return driver.lockGone;
+    },
+    async leftovers() {
+      calls.push('leftovers');
+      return options.leftovers ?? [];
+    },
+    lockGone: false,
 
     async close() {
       calls.push('close');

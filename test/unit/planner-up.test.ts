@@ -30,6 +30,7 @@ const cases: ReadonlyArray<Case> = [
   { name: 'nothing at all: zero steps', files: [], expect: [], from: null, to: null },
   { name: 'below a baseline: not planned', files: [v('1'), v('5'), v('6')], history: [row('5', { kind: 'baseline' })], expect: ['apply 6'], from: '5', to: '6' },
   { name: 'out of order refused', files: [v('1'), v('2'), v('3')], history: rows(['1', '3']), expect: { error: 'E_OUT_OF_ORDER' } },
+  { name: 'a version reverted on purpose below the highest is pending again, not out of order', files: [v('1'), v('2'), v('3')], history: [row('1'), row('3'), row('2', { state: 'rolled_back', batch: 2 })], expect: ['apply 2'], from: '3', to: '3' },
   { name: 'out of order allowed', files: [v('1'), v('2'), v('3')], history: rows(['1', '3']), outOfOrder: true, expect: ['apply 2'], from: '3', to: '3' },
   { name: 'failed row blocks', files: [v('1'), v('2'), v('3')], history: [row('1'), row('2', { state: 'failed' })], expect: { error: 'E_FAILED_MIGRATION' } },
   { name: 'in_progress row blocks', files: [v('1'), v('2')], history: [row('1'), row('2', { state: 'in_progress' })], expect: { error: 'E_FAILED_MIGRATION' } },

@@ -163,13 +163,20 @@ describe('loadMigrations', () => {
       'migrations/README.md': '# not a migration',
       'more/R__views.sql': 'CREATE VIEW v AS SELECT 1;',
     });
-    const result = await loadMigrations({ dirs: ['migrations', 'more', 'absent'], syntax: sqliteSyntax, cwd });
+    const result = await loadMigrations({ dirs: ['migrations', 'more'], syntax: sqliteSyntax, cwd });
     expect(result.problems).toEqual([]);
     expect(result.migrations.map((m) => [m.id, m.kind, m.down?.file])).toEqual([
       ['2', 'versioned', path.join('migrations', '2026', 'V2__b.sql')],
       ['1', 'versioned', path.join('migrations', 'U1__a.sql')],
       ['R__views', 'repeatable', undefined],
     ]);
+  });
+
+  it('reports a missing directory instead of reading it as empty (a misspelt --dir must not deploy nothing)', async () => {
+    const cwd = tree({ 'migrations/V1__a.sql': 'SELECT 1;' });
+    const result = await loadMigrations({ dirs: ['migrations', 'migrashuns'], syntax: sqliteSyntax, cwd });
+    expect(result.problems).toEqual([expect.objectContaining({ code: 'E_FILE_READ', message: expect.stringMatching(/^migrations directory migrashuns does not exist/) })]);
+    expect(result.migrations.map((m) => m.id)).toEqual(['1']);
   });
 
   it('reports every bad file at once, each with its file', async () => {

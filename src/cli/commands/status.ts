@@ -22,11 +22,13 @@ export function registerStatus(program: Command, env: CommandEnv): void {
       const history = await withDriver(session, true, async (driver) => (await readHistory(driver)).rows);
       const inspection = inspect(migrations, history, { outOfOrder: session.config.order === 'allow-out-of-order' });
       const merged = { ...inspection, problems: [...fileProblems, ...inspection.problems] };
-      session.output.document(statusJson(merged, session.target));
+      const pending = merged.entries.filter((e) => e.state === 'pending' || e.state === 'outdated').length;
+      const document = statusJson(merged, session.target) as Record<string, unknown>;
+      // Under --check, "ok" answers the check: pending migrations make it false, as the exit code 8 does.
+      session.output.document(options.check && pending > 0 ? { ...document, ok: false } : document);
       renderStatus(merged, session.target, session.output);
       if (!options.check) return;
       if (merged.problems.length > 0) throw new ProblemsError(merged.problems);
-      const pending = merged.entries.filter((e) => e.state === 'pending' || e.state === 'outdated').length;
       if (pending > 0) throw new MigratorError('E_PENDING', `${pending} migration${pending === 1 ? ' is' : 's are'} pending`, { hint: 'Run "migrate up" to apply them.' });
     });
 }

@@ -6,6 +6,7 @@ import type { CommandEnv } from '../program.js';
 interface UpOptions {
   readonly dryRun?: boolean;
   readonly target?: string;
+  readonly resume?: boolean;
 }
 
 /** `migrate up`: apply pending migrations (and outdated repeatables), one batch per invocation. */
@@ -15,11 +16,12 @@ export function registerUp(program: Command, env: CommandEnv): void {
     .description('apply pending migrations, in dependency then version order, as one batch')
     .option('--dry-run', 'print the plan and the exact SQL; write nothing (no lock, no tables, no file)')
     .option('--target <version>', 'apply pending migrations up to and including this version')
+    .option('--resume', 'continue a failed or interrupted migration after its last applied statement (only if those statements are unchanged)')
     .action(async (options: UpOptions, command: Command) => {
       const session = await env.session(command);
       const { migrations } = await session.loadMigrations();
       const policy = { outOfOrder: session.config.order === 'allow-out-of-order' };
-      const planFor: PlanFor = (history) => planUp(migrations, history, { policy, target: options.target });
+      const planFor: PlanFor = (history) => planUp(migrations, history, { policy, target: options.target, resume: options.resume === true });
       await (options.dryRun ? dryRun(session, planFor) : execute(session, 'up', planFor));
     });
 }

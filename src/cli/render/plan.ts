@@ -16,6 +16,8 @@ export interface PlanJson {
     readonly action: PlanStep['action'];
     readonly file: string;
     readonly transactional: boolean;
+    /** 1-based statement a resume starts at, `null` for other steps. */
+    readonly resumeFrom: number | null;
     readonly statements: ReadonlyArray<{ readonly line: number; readonly sql: string }>;
   }>;
 }
@@ -32,12 +34,13 @@ export function planJson(plan: Plan): PlanJson {
       action: step.action,
       file: step.script.file,
       transactional: step.script.transactional,
-      statements: step.script.statements.map((s) => ({ line: s.line, sql: s.sql })),
+      resumeFrom: step.resume ? step.resume.from + 1 : null,
+      statements: step.script.statements.slice(step.resume?.from ?? 0).map((s) => ({ line: s.line, sql: s.sql })),
     })),
   };
 }
 
-const VERB: Record<PlanStep['action'], string> = { apply: 'apply', reapply: 'reapply', revert: 'revert' };
+const VERB: Record<PlanStep['action'], string> = { apply: 'apply', reapply: 'reapply', revert: 'revert', resume: 'resume' };
 
 /** The dry-run script: SQL a person could read, or run by hand, in plan order. */
 export function planScript(plan: Plan, target: string): string {
@@ -46,7 +49,9 @@ export function planScript(plan: Plan, target: string): string {
   for (const step of plan.steps) {
     const m = step.migration;
     lines.push('', `-- ${VERB[step.action]} ${m.id}${m.version ? ` (${m.description})` : ''}: ${step.script.file}${step.script.transactional ? '' : ' [outside a transaction]'}`);
-    for (const statement of step.script.statements) {
+    const from = step.resume?.from ?? 0;
+    if (from > 0) lines.push(`-- (statements 1-${from} were applied before: resuming at ${from + 1})`);
+    for (const statement of step.script.statements.slice(from)) {
       lines.push(`-- line ${statement.line}`, `${statement.sql}${needsTerminator(statement.sql) ? ';' : ''}`);
     }
   }

@@ -17,6 +17,8 @@ export function progressLines(output: Output): (event: MigratorEvent) => void {
     } else if (event.type === 'migration.failed') {
       const verb = event.code === 'E_INTERRUPTED' ? 'STOPPED ' : 'FAILED  ';
       output.line(`  ${verb} ${event.id.padEnd(14)} after ${formatMs(event.durationMs)}`);
+    } else if (event.type === 'migration.retrying') {
+      output.line(`  retrying ${event.id.padEnd(14)} in ${formatMs(event.delayMs)} (attempt ${event.attempt + 1}): ${event.reason}`);
     } else if (event.type === 'lock.waiting') {
       output.line(`  waiting for the migration lock (${formatMs(event.waitedMs)} so far)...`);
     }

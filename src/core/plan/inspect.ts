@@ -96,7 +96,8 @@ function classifyFile(m: Migration, recorded: RecordedRow | undefined, facts: Fa
   if (versioned && row === undefined && baseline !== undefined && compareVersionIds(m.id, baseline.row.version) <= 0) {
     return { entry: makeEntry(m.id, m, undefined, 'applied'), key: baseline };
   }
-  if (versioned && current !== null && compareVersionIds(m.id, current) < 0 && !facts.policy.outOfOrder) {
+  // A version reverted on purpose (down --version) is pending again, not a late arrival.
+  if (versioned && row === undefined && current !== null && compareVersionIds(m.id, current) < 0 && !facts.policy.outOfOrder) {
     facts.problems.push(outOfOrder(m, current));
     return { entry: makeEntry(m.id, m, row, 'out_of_order'), key: undefined };
   }

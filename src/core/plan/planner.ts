@@ -9,6 +9,7 @@ import { canonicalRef, compareVersions } from '../version.js';
 import { describeId } from './files.js';
 import { maxVersionId } from './history.js';
 import { analyse } from './inspect.js';
+import { failedDirection } from './problems.js';
 import type { Plan, PlanStep, StatusEntry, UpOptions } from './types.js';
 
 /**
@@ -26,7 +27,9 @@ export function planUp(
   options: UpOptions,
 ): Plan {
   const { inspection, files, entryById } = analyse(migrations, history, options.policy);
-  if (inspection.problems.length > 0) throw new ProblemsError(inspection.problems);
+  const resumable = options.resume ? resumableEntries(inspection.entries) : [];
+  const blocking = inspection.problems.filter((p) => !(p.code === 'E_FAILED_MIGRATION' && resumable.some((e) => e.id === p.details?.['version'])));
+  if (blocking.length > 0) throw new ProblemsError(blocking);
   const target = options.target === undefined ? undefined : resolveTarget(options.target, files.byId);
   const chosen = files.order.filter((m) => {
     const state = entryById.get(m.id)?.state;
@@ -35,12 +38,18 @@ export function planUp(
     return m.version !== undefined && compareVersions(m.version, target.version) <= 0;
   });
   if (target !== undefined) checkDependencies(chosen, entryById, target);
-  const steps = chosen.map((m) => makeStep(m, entryById.get(m.id)?.state === 'outdated' ? 'reapply' : 'apply', m.up));
-  const toVersion = chosen.reduce<string | null>(
+  const resumed = resumable.map((e) => Object.freeze({ migration: e.migration as Migration, action: 'resume' as const, script: (e.migration as Migration).up, resume: { from: e.history?.statementsApplied ?? 0, appliedHash: e.history?.appliedHash ?? null } }));
+  const steps = [...resumed, ...chosen.map((m) => makeStep(m, entryById.get(m.id)?.state === 'outdated' ? 'reapply' : 'apply', m.up))];
+  const toVersion = [...resumable.map((e) => e.migration as Migration), ...chosen].reduce<string | null>(
     (top, m) => (m.version === undefined ? top : maxVersionId(top, m.version.canonical)),
     inspection.current,
   );
   return freezePlan('up', steps, inspection.current, toVersion);
+}
+
+/** Failed or in-progress `up` rows whose file is here: what `--resume` continues. */
+function resumableEntries(entries: ReadonlyArray<StatusEntry>): StatusEntry[] {
+  return entries.filter((e) => (e.state === 'failed' || e.state === 'in_progress') && e.migration !== undefined && e.history !== undefined && failedDirection(e.history) === 'up');
 }
 
 /** A frozen step. Internal to plan/. */

@@ -39,6 +39,15 @@ export function missingFile(row: HistoryRow): Problem {
   };
 }
 
+/** Which way a failed or in-progress row was going: its error detail says `down` for a revert. */
+export function failedDirection(row: HistoryRow): 'up' | 'down' {
+  try {
+    return (JSON.parse(row.error ?? '{}') as { direction?: unknown }).direction === 'down' ? 'down' : 'up';
+  } catch {
+    return 'up';
+  }
+}
+
 /** A non-transactional migration failed or stopped part-way. */
 export function failedMigration(row: HistoryRow, m: Migration | undefined): Problem {
   const what = row.state === 'failed' ? 'failed' : 'is still in progress (the run stopped)';
@@ -57,6 +66,7 @@ export function failedMigration(row: HistoryRow, m: Migration | undefined): Prob
       state: row.state,
       statementsApplied: row.statementsApplied,
       statementsTotal: row.statementsTotal,
+      direction: failedDirection(row),
     },
   };
 }

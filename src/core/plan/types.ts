@@ -69,10 +69,15 @@ export interface Inspection {
 /** One migration to run, in which direction, with which script. */
 export interface PlanStep {
   readonly migration: Migration;
-  /** `reapply` is an outdated repeatable; `revert` runs the down script. */
-  readonly action: 'apply' | 'reapply' | 'revert';
-  /** `migration.up` for apply/reapply, `migration.down` for revert. */
+  /**
+   * `reapply` is an outdated repeatable; `revert` runs the down script; `resume` continues a failed
+   * or interrupted journaled `up` after its last recorded statement (`migrate up --resume`).
+   */
+  readonly action: 'apply' | 'reapply' | 'revert' | 'resume';
+  /** `migration.up` for apply/reapply/resume, `migration.down` for revert. */
   readonly script: Script;
+  /** For `resume`: statements already applied (run from this 0-based index) and their recorded running hash. */
+  readonly resume?: { readonly from: number; readonly appliedHash: string | null } | undefined;
 }
 
 /** What a run will do, in order. Zero steps means nothing to do (success, not an error). */
@@ -90,6 +95,11 @@ export interface UpOptions {
   readonly policy: Policy;
   /** Apply pending versions up to and including this one, as typed (`V3`, `3`, `1.02`); all when absent. */
   readonly target?: string | undefined;
+  /**
+   * `migrate up --resume`: failed or in-progress `up` rows are continued (first, after their last
+   * recorded statement) instead of blocking. A failed `down` still blocks: only `repair` settles it.
+   */
+  readonly resume?: boolean | undefined;
 }
 
 /**

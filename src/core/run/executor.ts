@@ -11,6 +11,7 @@ import type { Driver } from '../ports.js';
 import { createAuditChain, type AuditChain } from './audit.js';
 import { acquireLock } from './lock.js';
 import { auditEntry } from './records.js';
+import type { FaultHook } from './faults.js';
 import { executeStep } from './step.js';
 
 /** Format of the metadata tables this version writes; a database with a newer one is refused. */
@@ -25,6 +26,12 @@ export interface RunInput {
   readonly direction: Direction;
   /** Plans from the history read under the lock; throws (ProblemsError, MigratorError) to refuse. */
   readonly plan: (history: ReadonlyArray<HistoryRow>) => Plan;
+  /** Retries of a migration that failed only on a DDL lock timeout (default 3). */
+  readonly lockRetries?: number | undefined;
+  /** Test-only crash injection at run boundaries. */
+  readonly fault?: FaultHook | undefined;
+  /** Injected for tests (retry backoff). */
+  readonly sleep?: ((ms: number) => Promise<void>) | undefined;
 }
 
 export interface CompletedStep {
@@ -76,7 +83,10 @@ async function runSteps(input: RunInput, plan: Plan, rows: ReadonlyArray<History
     const stepBatch = step.action === 'revert' ? (previous.get(migration.id)?.batch ?? batch) : batch;
     const started = performance.now();
     try {
-      const result = await executeStep(step, { driver: input.driver, chain, context: input.context, emit: input.emit, signal: input.signal, batch: stepBatch });
+      const result = await executeStep(step, {
+        driver: input.driver, chain, context: input.context, emit: input.emit, signal: input.signal, batch: stepBatch,
+        lockRetries: input.lockRetries ?? 3, fault: input.fault, sleep: input.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+      });
       const done = { id: migration.id, version: migration.version?.canonical ?? null, description: migration.description, action: step.action, durationMs: result.durationMs, statements: result.statements };
       completed.push(done);
       input.emit({ type: direction === 'down' ? 'migration.reverted' : 'migration.applied', id: done.id, version: done.version, description: done.description, durationMs: done.durationMs, statements: done.statements });
@@ -101,6 +111,7 @@ export async function runPlan(input: RunInput): Promise<RunReport> {
   await acquireLock(driver, { runId: context.runId, host: context.host, pid: context.pid, actor: context.actor }, { timeoutMs: input.lockTimeoutMs, emit: input.emit, signal: input.signal });
   let report: RunReport | undefined;
   try {
+    input.fault?.('lock.acquired');
     const state = await readHistory(driver);
     const plan = input.plan(state.rows);
     input.emit({ type: 'run.started', runId: context.runId, command: context.command, direction: input.direction, pending: plan.steps.length, dryRun: false });

@@ -4,6 +4,7 @@
  */
 import { MigratorError } from '../errors.js';
 import type { Migration, Script, Statement } from '../model.js';
+import type { EngineErrorInfo } from '../ports.js';
 import { excerpt } from '../source/parse.js';
 
 export interface StatementFailureInput {
@@ -16,14 +17,20 @@ export interface StatementFailureInput {
   /** Statements applied before the failure when journaled; `undefined` when rolled back as a whole. */
   readonly progress: { readonly applied: number } | undefined;
   readonly transactional: boolean;
+  /** The driver's translation of `error`. */
+  readonly engine: EngineErrorInfo;
 }
 
-function engineMessage(error: unknown): { message: string; code: string | undefined } {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return { message: error.message, code: typeof code === 'string' ? code : undefined };
-  }
-  return { message: String(error), code: undefined };
+/**
+ * File line and column of the 1-based character `position` inside `statement`. Characters are code
+ * points, as PostgreSQL counts them (an emoji is one), so slicing goes by code points, not UTF-16 units.
+ */
+export function locate(statement: Statement, position: number | undefined): { line: number; column: number } {
+  if (position === undefined || !Number.isFinite(position) || position < 1) return { line: statement.line, column: statement.column };
+  const before = Array.from(statement.sql).slice(0, position - 1).join('');
+  const newlines = before.split('\n').length - 1;
+  if (newlines === 0) return { line: statement.line, column: statement.column + before.length };
+  return { line: statement.line + newlines, column: before.length - before.lastIndexOf('\n') };
 }
 
 function label(migration: Migration): string {
@@ -32,16 +39,25 @@ function label(migration: Migration): string {
 
 /** Wraps an engine error raised by a statement. MigratorErrors (lost lock, interrupt) pass through. */
 export function statementFailure(input: StatementFailureInput): MigratorError {
-  if (input.error instanceof MigratorError) return input.error;
-  const { migration, script, statement, index } = input;
-  const engine = engineMessage(input.error);
+  // A driver's own errors (lost lock, interrupt) pass through; a dead connection still gets the
+  // journal-aware "connection lost" treatment whichever way the driver raised it.
+  if (input.error instanceof MigratorError && input.engine.kind !== 'connection_lost') return input.error;
+  const { migration, script, statement, index, engine } = input;
   const total = script.statements.length;
   const applied = input.progress?.applied ?? 0;
-  const hint = input.transactional
-    ? `Nothing of this migration was applied: its transaction was rolled back (migrations before it in this run stay applied). Fix the statement and run "migrate up" again.`
-    : `This migration ran outside a transaction: ${applied} of ${total} statements were applied and recorded, and it is marked failed. Fix the cause, then either undo those statements by hand and mark it resolved with "migrate repair", or complete it with "migrate up --resume".`;
-  return new MigratorError('E_MIGRATION_FAILED', `${label(migration)} failed at statement ${index + 1} of ${total} (${script.file}:${statement.line}:${statement.column}): ${engine.message}`, {
-    at: { file: script.file, line: statement.line, column: statement.column },
+  const where = locate(statement, engine.position);
+  const lost = engine.kind === 'connection_lost';
+  const again = script === migration.down ? '"migrate down"' : '"migrate up"';
+  const hint = lost
+    ? input.transactional
+      ? `The connection was lost mid-migration; the server rolled its transaction back with the session. Check the server, run "migrate status", then ${again} again.`
+      : `The connection was lost while statement ${index + 1} ran outside a transaction: whether it completed is unknown, and the migration stays in_progress with ${applied} statements recorded. Check the database: if statement ${index + 1} took effect, finish by hand and run "migrate repair"; if not, remove anything it left half-built (such as an INVALID index) and run "migrate up --resume".`
+    : input.transactional
+      ? `Nothing of this migration was applied: its transaction was rolled back (migrations before it in this run stay as they are). Fix the statement and run ${again} again.`
+      : `This migration ran outside a transaction: ${applied} of ${total} statements were applied and recorded, and it is marked failed. Fix the cause, then either complete it with "migrate up --resume" (runs statement ${index + 1} onwards), or repair the database by hand and record it with "migrate repair".`;
+  const message = lost ? `the connection was lost during ${label(migration)}, statement ${index + 1} of ${total}: ${engine.message}` : `${label(migration)} failed at statement ${index + 1} of ${total} (${script.file}:${where.line}:${where.column}): ${engine.message}`;
+  return new MigratorError('E_MIGRATION_FAILED', message, {
+    at: { file: script.file, line: where.line, column: where.column },
     hint,
     cause: input.error,
     details: {
@@ -50,11 +66,13 @@ export function statementFailure(input: StatementFailureInput): MigratorError {
       statementIndex: index + 1,
       statementsTotal: total,
       statementsApplied: applied,
-      line: statement.line,
-      column: statement.column,
+      line: where.line,
+      column: where.column,
       excerpt: excerpt(statement.sql, 200),
       engineCode: engine.code ?? null,
       engineMessage: engine.message,
+      engineKind: engine.kind,
+      ...(engine.detail ? { engineDetail: engine.detail } : {}),
       rolledBack: input.transactional,
     },
   });

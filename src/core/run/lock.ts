@@ -56,7 +56,7 @@ export async function acquireLock(driver: Driver, owner: LockOwner, options: Acq
     }
     if (waitedMs >= options.timeoutMs) {
       throw new MigratorError('E_LOCK_TIMEOUT', `could not take the migration lock on ${driver.label} within ${formatDuration(options.timeoutMs)}: it is held by ${describeHolder(attempt.holder)}`, {
-        hint: 'Wait for the other run to finish and try again, or raise --lock-timeout. If that run is dead and the lock is stale, release it with "migrate unlock".',
+        hint: 'Wait for the other run to finish and try again, or raise --lock-timeout. A dead holder frees the lock by itself: PostgreSQL and MySQL session locks end with its connection; a lease row expires (at once when the holder was a process on this host that is gone).',
         details: { holder: attempt.holder ?? null, waitedMs },
       });
     }

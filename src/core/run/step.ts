@@ -4,13 +4,14 @@
  * is journaled: an `in_progress` row first, then the count and running hash of the statements
  * applied after each one, so a failure leaves a precise `failed` row instead of an unknown state.
  */
-import { createHash } from 'node:crypto';
 import { MigratorError } from '../errors.js';
 import type { Direction, EventSink } from '../events.js';
-import type { HistoryRow, RunContext, Script, Statement } from '../model.js';
+import type { HistoryRow, RunContext, Script } from '../model.js';
 import type { PlanStep } from '../plan/index.js';
 import type { Driver } from '../ports.js';
 import type { AuditChain } from './audit.js';
+import type { FaultHook } from './faults.js';
+import { interrupted, lockLostError, prefixHash, retryDelay, runStatements, type Progress, type StatementRunner } from './statements.js';
 import { statementFailure, verifyFailure } from './failure.js';
 import { auditEntry, historyRow } from './records.js';
 
@@ -22,6 +23,10 @@ export interface StepDeps {
   readonly signal: AbortSignal;
   /** Batch recorded on the history row (the previous row's batch for reverts). */
   readonly batch: number;
+  /** How many times a step that failed only on a lock timeout is tried again. */
+  readonly lockRetries: number;
+  readonly fault: FaultHook | undefined;
+  readonly sleep: (ms: number) => Promise<void>;
 }
 
 const TRUTHY = new Set(['1', 't', 'true', 'y', 'yes', 'on']);
@@ -33,52 +38,24 @@ function isTrue(value: unknown): boolean {
   return false;
 }
 
-function nextHash(previous: string | null, statement: Statement): string {
-  return createHash('sha256').update(previous ?? '').update('\n').update(statement.sql).digest('hex');
+/** Whether the step runs inside one transaction with its metadata writes. A resume never does. */
+export function usesTransaction(step: PlanStep, driver: Driver): boolean {
+  return driver.capabilities.transactionalDdl && step.script.transactional && step.action !== 'resume';
 }
 
-interface Progress {
-  applied: number;
-  hash: string | null;
-}
-
-const interrupted = (): MigratorError =>
-  new MigratorError('E_INTERRUPTED', 'interrupted: stopped at a statement boundary', {
-    hint: 'The migration in flight was rolled back where its engine allows it, and the lock was released. Run "migrate status" to see where the run stopped, then "migrate up" to continue.',
-  });
-
-/**
- * Lets pending macrotasks (signal handlers, timers) run. A synchronous client such as
- * better-sqlite3 resolves every await as a microtask, so without this a SIGINT would only be seen
- * after the whole run: the "stop at the next statement boundary" promise depends on it.
- */
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-async function runStatements(step: PlanStep, deps: StepDeps, progress: Progress, afterEach: () => Promise<void>): Promise<void> {
-  const { script, migration } = step;
-  for (const [index, statement] of script.statements.entries()) {
-    await yieldToEventLoop();
-    if (deps.signal.aborted) throw interrupted();
-    const started = performance.now();
-    try {
-      await deps.driver.execute(statement, { timeoutMs: script.timeoutMs });
-    } catch (error) {
-      const transactional = usesTransaction(step, deps.driver);
-      throw statementFailure({ migration, script, statement, index, error, progress: transactional ? undefined : progress, transactional });
-    }
-    progress.applied = index + 1;
-    progress.hash = nextHash(progress.hash, statement);
-    deps.emit({ type: 'statement.executed', id: migration.id, index, line: statement.line, durationMs: performance.now() - started });
-    await afterEach();
-  }
+function runner(step: PlanStep, deps: StepDeps): StatementRunner {
+  return { step, driver: deps.driver, emit: deps.emit, signal: deps.signal, fault: deps.fault, sleep: deps.sleep, transactional: usesTransaction(step, deps.driver), lockRetries: deps.lockRetries };
 }
 
 async function runVerify(step: PlanStep, deps: StepDeps): Promise<void> {
   const verify: Script | undefined = step.action === 'revert' ? undefined : step.migration.verify;
   for (const statement of verify?.statements ?? []) {
-    const value = await deps.driver.queryValue(statement.sql).catch((error: unknown) => {
-      throw statementFailure({ migration: step.migration, script: verify as Script, statement, index: 0, error, progress: undefined, transactional: usesTransaction(step, deps.driver) });
-    });
+    let value: unknown;
+    try {
+      value = await deps.driver.queryValue(statement.sql);
+    } catch (error) {
+      throw statementFailure({ migration: step.migration, script: verify as Script, statement, index: 0, error, progress: undefined, transactional: usesTransaction(step, deps.driver), engine: deps.driver.describeError(error) });
+    }
     if (!isTrue(value)) throw verifyFailure(step.migration, verify as Script, statement, value);
   }
 }
@@ -103,13 +80,8 @@ function successAudit(step: PlanStep, deps: StepDeps, durationMs: number) {
     version: step.migration.id,
     checksum: direction === 'down' ? (step.migration.downChecksum ?? null) : step.migration.checksum,
     durationMs: Math.round(durationMs),
-    detail: { file: step.script.file, statements: step.script.statements.length, transactional: usesTransaction(step, deps.driver) },
+    detail: { file: step.script.file, statements: step.script.statements.length, transactional: usesTransaction(step, deps.driver), ...(step.resume ? { resumedFrom: step.resume.from + 1 } : {}) },
   });
-}
-
-/** Whether the step runs inside one transaction with its metadata writes. */
-export function usesTransaction(step: PlanStep, driver: Driver): boolean {
-  return driver.capabilities.transactionalDdl && step.script.transactional;
 }
 
 async function runTransactional(step: PlanStep, deps: StepDeps, started: number): Promise<Progress> {
@@ -117,13 +89,15 @@ async function runTransactional(step: PlanStep, deps: StepDeps, started: number)
   const head = deps.chain.mark();
   await deps.driver.begin();
   try {
-    await runStatements(step, deps, progress, async () => {});
+    await runStatements(runner(step, deps), progress, async () => {});
     await runVerify(step, deps);
     const durationMs = performance.now() - started;
     await deps.driver.writeHistory(finalRow(step, deps, progress, durationMs));
     await deps.chain.append(successAudit(step, deps, durationMs));
     await deps.driver.assertLock();
+    deps.fault?.('commit.before');
     await deps.driver.commit();
+    deps.fault?.('commit.after');
     return progress;
   } catch (error) {
     await deps.driver.rollback().catch(() => undefined);
@@ -132,33 +106,85 @@ async function runTransactional(step: PlanStep, deps: StepDeps, started: number)
   }
 }
 
+/** A resume continues only if the statements applied before are the ones in the file now. */
+function resumeProgress(step: PlanStep): Progress {
+  const from = step.resume?.from ?? 0;
+  if (from === 0) return { applied: 0, hash: null };
+  const hash = prefixHash(step.script.statements.slice(0, from));
+  if (from > step.script.statements.length || hash !== step.resume?.appliedHash) {
+    throw new MigratorError('E_FAILED_MIGRATION', `cannot resume ${step.migration.id}: the first ${from} statements of ${step.script.file} are not the ones that were applied`, {
+      at: { file: step.script.file },
+      hint: 'Only statements after the failed one may change before a resume. Restore the applied statements as they were, or fix the database by hand and run "migrate repair".',
+      details: { version: step.migration.id, statementsApplied: from },
+    });
+  }
+  return { applied: from, hash };
+}
+
 async function runJournaled(step: PlanStep, deps: StepDeps, started: number): Promise<Progress> {
-  const progress: Progress = { applied: 0, hash: null };
+  const progress = resumeProgress(step);
   const journal = (state: 'in_progress' | 'failed', error: string | null): Promise<void> =>
     deps.driver.writeHistory(historyRow(step.migration, deps.context, {
       state, batch: deps.batch, statementsTotal: step.script.statements.length, statementsApplied: progress.applied,
       appliedHash: progress.hash, executionMs: Math.round(performance.now() - started), error,
     }));
+  const direction = step.action === 'revert' ? 'down' : 'up';
   await deps.driver.assertLock();
-  await journal('in_progress', null);
+  await journal('in_progress', JSON.stringify({ direction }));
   try {
-    await runStatements(step, deps, progress, () => journal('in_progress', null));
+    await runStatements(runner(step, deps), progress, () => journal('in_progress', JSON.stringify({ direction })));
     await runVerify(step, deps);
-  } catch (error) {
-    const detail = error instanceof MigratorError ? { code: error.code, message: error.message, direction: step.action === 'revert' ? 'down' : 'up', ...error.details } : { message: String(error) };
-    await journal('failed', JSON.stringify(detail)).catch(() => undefined);
+  } catch (caught) {
+    const error = await withLeftovers(caught, deps.driver);
+    // A lost lock or connection means this session may no longer write: the row stays in_progress.
+    if (!(error instanceof MigratorError && (error.code === 'E_LOCK_LOST' || error.details['engineKind'] === 'connection_lost'))) {
+      const detail = error instanceof MigratorError ? { code: error.code, message: error.message, direction, ...error.details } : { message: String(error), direction };
+      await journal('failed', JSON.stringify(detail)).catch(() => undefined);
+    }
     throw error;
   }
   const durationMs = performance.now() - started;
   await deps.driver.assertLock();
+  deps.fault?.('commit.before');
   await deps.driver.writeHistory(finalRow(step, deps, progress, durationMs));
   await deps.chain.append(successAudit(step, deps, durationMs));
+  deps.fault?.('commit.after');
   return progress;
+}
+
+/** Adds what a failed statement left behind (INVALID indexes) to the error's hint and details. */
+async function withLeftovers(error: unknown, driver: Driver): Promise<unknown> {
+  if (!(error instanceof MigratorError) || error.code !== 'E_MIGRATION_FAILED' || error.details['engineKind'] === 'connection_lost') return error;
+  const leftovers = await driver.leftovers().catch(() => []);
+  if (leftovers.length === 0) return error;
+  return new MigratorError(error.code, error.message, {
+    ...(error.at ? { at: error.at } : {}),
+    hint: `${leftovers.join(' ')} ${error.hint ?? ''}`.trim(),
+    cause: error.cause,
+    details: { ...error.details, leftovers },
+  });
 }
 
 /** Executes one step; throws MigratorError (E_MIGRATION_FAILED, E_INTERRUPTED, E_LOCK_LOST) on failure. */
 export async function executeStep(step: PlanStep, deps: StepDeps): Promise<{ readonly durationMs: number; readonly statements: number }> {
   const started = performance.now();
-  const progress = usesTransaction(step, deps.driver) ? await runTransactional(step, deps, started) : await runJournaled(step, deps, started);
-  return { durationMs: performance.now() - started, statements: progress.applied };
+  if (!usesTransaction(step, deps.driver)) {
+    const progress = await runJournaled(step, deps, started);
+    return { durationMs: performance.now() - started, statements: progress.applied };
+  }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const progress = await runTransactional(step, deps, started);
+      return { durationMs: performance.now() - started, statements: progress.applied };
+    } catch (error) {
+      // Rolled back whole, so trying again is safe: the DDL only waited too long for a table lock.
+      if (!(error instanceof MigratorError) || error.details['engineKind'] !== 'lock_timeout' || attempt > deps.lockRetries) throw error;
+      const delayMs = retryDelay(attempt);
+      deps.emit({ type: 'migration.retrying', id: step.migration.id, attempt, delayMs, reason: String(error.details['engineMessage'] ?? error.message) });
+      await deps.sleep(delayMs);
+      if (deps.signal.aborted) throw interrupted();
+    }
+  }
 }
+
+export { lockLostError };

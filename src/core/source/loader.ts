@@ -37,7 +37,11 @@ async function listFiles(dir: string, cwd: string, problems: Problem[]): Promise
   try {
     entries = await readdir(absoluteDir, { recursive: true, withFileTypes: true });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      // Silently reading a misspelt directory as empty would report "up to date" and deploy nothing.
+      problems.push({ code: 'E_FILE_READ', message: `migrations directory ${dir} does not exist (looked in ${absoluteDir})`, at: { file: dir }, hint: 'Fix --dir or migrations.dirs, or create the directory ("migrate create <name>" does).' });
+      return [];
+    }
     problems.push({ code: 'E_FILE_READ', message: `cannot read migrations directory ${dir}: ${(error as Error).message}`, at: { file: dir }, hint: 'Check the path and its permissions.' });
     return [];
   }

@@ -136,6 +136,23 @@ function createSqliteDriver(db: Database.Database, options: SqliteOpenOptions, l
       writable('appendAudit');
       appendAudit(db, entry);
     },
+    describeError(error) {
+      const code = (error as { code?: unknown }).code;
+      return {
+        message: error instanceof Error ? error.message : String(error),
+        code: typeof code === 'string' ? code : undefined,
+        // SQLite reports no position; SQLITE_BUSY cannot happen mid-migration under BEGIN IMMEDIATE.
+        position: undefined,
+        kind: 'other',
+      };
+    },
+    lockLost() {
+      return lease.lost;
+    },
+    async leftovers() {
+      // Every SQLite statement is atomic: a failed one leaves nothing half-built behind.
+      return [];
+    },
     async close() {
       lease.stop();
       try {

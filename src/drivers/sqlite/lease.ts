@@ -19,6 +19,8 @@ export interface Lease {
   assertHeld(): void;
   /** Whether this session believes it holds the lease (since its last successful tryLock). */
   readonly held: boolean;
+  /** Set when a heartbeat found the lease taken over: `Driver.lockLost`. */
+  readonly lost: boolean;
   /** Implements `Driver.unlock`: no-op when never held, E_LOCK_LOST when taken over meanwhile. */
   release(): void;
   /** Stops the heartbeat (on close); the row stays and expires on its own. */
@@ -102,6 +104,7 @@ class SqliteLease implements Lease {
   private readonly scope = pidScope();
   private mine: { readonly runId: string; readonly generation: number } | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  lost = false;
 
   constructor(
     private readonly db: Database.Database,
@@ -173,6 +176,7 @@ class SqliteLease implements Lease {
         heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at, generation = excluded.generation`)
       .run({ runId: owner.runId, actor: owner.actor, host: owner.host, pid: owner.pid, scope: this.scope, now, expires: now + this.leaseMs, generation });
     this.mine = { runId: owner.runId, generation };
+    this.lost = false;
     return { acquired: true };
   }
 
@@ -218,7 +222,7 @@ class SqliteLease implements Lease {
     // commit; writing here would join (and could be rolled back with) the core's transaction.
     if (!this.db.open || this.db.inTransaction) return;
     try {
-      this.withoutWaiting(() => this.extend());
+      if (this.withoutWaiting(() => this.extend()) !== 1) this.lost = true;
     } catch {
       // A missed beat (SQLITE_BUSY) is harmless: the lease is 3 beats long, and assertHeld catches a loss.
     }

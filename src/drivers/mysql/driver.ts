@@ -1,0 +1,131 @@
+/**
+ * The MySQL / MariaDB driver: one dedicated mysql2 connection per run, translating the `Driver`
+ * port. It decides nothing: polling, retries and the journal of non-transactional DDL live in the
+ * core. MySQL commits every DDL statement implicitly, so `transactionalDdl` is false.
+ */
+import type { Capabilities, Driver, ExecuteOptions, ServerDriverOptions } from '../../core/ports.js';
+import type { Statement } from '../../core/model.js';
+import { mysqlSyntax } from './syntax.js';
+import { parseMysqlUrl } from './url.js';
+import { openSession } from './session.js';
+import type { MysqlSession } from './session.js';
+import { describeMysqlError } from './errors.js';
+import { createAdvisoryLock } from './advisory.js';
+import { createLease } from './lease.js';
+import type { RunLock } from './lock.js';
+import { appendAudit, prepareMetadata, readAuditHead, readState, writeHistory } from './metadata.js';
+
+/**
+ * Connects to the database the URL names (`mysql://user:password@host:3306/db`, also
+ * `mariadb://`) and configures the session: lock_wait_timeout and innodb_lock_wait_timeout from
+ * `ddlLockTimeoutMs` (whole seconds, at least 1), the statement timeout when set (MariaDB
+ * max_statement_time; MySQL 8 max_execution_time, which bounds SELECTs only), and READ ONLY
+ * transactions for read-only sessions, whose write methods (tryLock, prepareMetadata, begin,
+ * writeHistory, appendAudit) also reject with a plain Error. The server's sql_mode is left alone.
+ *
+ * `capabilities.statementTimeout` is true on MariaDB only, where the limit bounds DDL too.
+ * The connection never reconnects: once lost, every call rejects with E_CONNECT.
+ *
+ * @throws MigratorError E_CONFIG when the URL is malformed or names no user or database.
+ * @throws MigratorError E_CONNECT when the server cannot be reached or refuses the login; the
+ *   message names `host:port/db` and the user, never the URL or the password.
+ */
+export async function openMysql(options: ServerDriverOptions): Promise<Driver> {
+  const target = parseMysqlUrl(options.url);
+  const session = await openSession(target, options);
+  const lock = options.lockStrategy === 'table'
+    ? createLease(session, options.leaseMs ?? 60_000)
+    : createAdvisoryLock(session, target.database);
+  return createMysqlDriver(session, lock, options);
+}
+
+function createMysqlDriver(session: MysqlSession, lock: RunLock, options: ServerDriverOptions): Driver {
+  const capabilities: Capabilities = Object.freeze({ transactionalDdl: false, statementTimeout: session.flavour === 'mariadb' });
+  const writable = (operation: string): void => {
+    if (options.readOnly) throw new Error(`${session.label} is open read-only: ${operation} is not allowed in this session`);
+  };
+  // The SQL last sent for the core: describeError finds the spot a syntax error points at in it.
+  let lastSql: string | undefined;
+  return {
+    label: session.label,
+    capabilities,
+    syntax: mysqlSyntax,
+    async tryLock(owner) {
+      writable('tryLock');
+      return lock.tryLock(owner);
+    },
+    assertLock: () => lock.assertHeld(),
+    unlock: () => lock.release(),
+    readState: () => readState(session),
+    async prepareMetadata(format) {
+      writable('prepareMetadata');
+      return prepareMetadata(session, format);
+    },
+    readAuditHead: () => readAuditHead(session),
+    async begin() {
+      writable('begin');
+      await session.begin();
+    },
+    async commit() {
+      await session.run('COMMIT');
+    },
+    async rollback() {
+      // A lost connection took its transaction with it; ROLLBACK without one is a no-op on MySQL.
+      if (!session.dead) await session.run('ROLLBACK');
+    },
+    async execute(statement, executeOptions) {
+      lastSql = statement.sql;
+      await execute(session, statement, executeOptions, options.statementTimeoutMs);
+    },
+    async queryValue(sql) {
+      lastSql = sql;
+      return session.value(sql);
+    },
+    async writeHistory(row) {
+      writable('writeHistory');
+      // Fencing and the row share one transaction (the core's, else its own): under the table
+      // strategy the row commits only while the lease is still this run's.
+      await session.transaction(async () => {
+        await lock.fence();
+        await writeHistory(session, row);
+      });
+    },
+    async appendAudit(entry) {
+      writable('appendAudit');
+      await appendAudit(session, entry);
+    },
+    describeError: (error) => describeMysqlError(error, lastSql),
+    lockLost: () => lock.lost(),
+    async leftovers() {
+      // MySQL 8's DDL is atomic per statement; MariaDB has no query that lists what a failed one
+      // left behind. Nothing to report either way.
+      return [];
+    },
+    async close() {
+      lock.stop();
+      await session.close();
+    },
+  };
+}
+
+/**
+ * Runs a statement over the text protocol (prepared statements cannot run most DDL, nor CREATE
+ * PROCEDURE ... BEGIN ... END), with the file's timeout when it set one.
+ */
+async function execute(session: MysqlSession, statement: Statement, options: ExecuteOptions | undefined, sessionTimeoutMs: number | undefined): Promise<void> {
+  const timeoutMs = options?.timeoutMs;
+  if (timeoutMs === undefined || timeoutMs <= 0) {
+    await session.run(statement.sql);
+  } else if (session.flavour === 'mariadb') {
+    // A prefix on the same line: the server's "at line N" still counts lines of the statement.
+    await session.run(`SET STATEMENT max_statement_time=${timeoutMs / 1000} FOR ${statement.sql}`);
+  } else {
+    // MySQL 8 has no SET STATEMENT, and max_execution_time bounds only SELECTs: set, run, restore.
+    await session.run(`SET SESSION max_execution_time = ${Math.ceil(timeoutMs)}`);
+    try {
+      await session.run(statement.sql);
+    } finally {
+      if (!session.dead) await session.run(`SET SESSION max_execution_time = ${Math.ceil(sessionTimeoutMs ?? 0)}`);
+    }
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The run-wide lock of a MySQL session, behind one interface for both strategies: `advisory`
+ * (GET_LOCK, see advisory.ts) and `table` (a lease row in migrator_lock, see lease.ts).
+ */
+import { MigratorError } from '../../core/errors.js';
+import type { LockAttempt, LockOwner } from '../../core/ports.js';
+
+/** What the driver asks of a lock strategy. */
+export interface RunLock {
+  /** Implements `Driver.tryLock`: one attempt, never waits; re-entrant for this session. */
+  tryLock(owner: LockOwner): Promise<LockAttempt>;
+  /** Implements `Driver.assertLock`: E_LOCK_LOST unless this session still holds the lock. */
+  assertHeld(): Promise<void>;
+  /**
+   * Called inside the transaction of every history write: E_LOCK_LOST when the lock moved on.
+   * The lease checks its fencing generation; GET_LOCK needs nothing (only the session can lose it).
+   */
+  fence(): Promise<void>;
+  /** Implements `Driver.unlock`: no-op when never held, E_LOCK_LOST when the engine says it was not. */
+  release(): Promise<void>;
+  /** Implements `Driver.lockLost`: cheap, no round trip. */
+  lost(): boolean;
+  /** Stops background work (the lease heartbeat); on close. */
+  stop(): void;
+}
+
+/** The error of a lock found gone. */
+export function lockLostError(message: string, hint: string): MigratorError {
+  return new MigratorError('E_LOCK_LOST', message, { hint });
+}
+
+/** Epoch milliseconds by the server's clock, as SQL: the one clock every runner shares. */
+export const SERVER_NOW_MS = "(TIMESTAMPDIFF(MICROSECOND, '1970-01-01', UTC_TIMESTAMP(6)) DIV 1000)";

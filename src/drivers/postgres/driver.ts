@@ -1,0 +1,127 @@
+/**
+ * The PostgreSQL driver: one dedicated node-postgres connection per run, translating the `Driver`
+ * port. It decides nothing: polling, retries, timeouts and journaling live in the core.
+ */
+import type { Capabilities, Driver, ServerDriverOptions } from '../../core/ports.js';
+import { MigratorError } from '../../core/errors.js';
+import { postgresSyntax } from './syntax.js';
+import { describePgError } from './errors.js';
+import { appendAudit, prepareMetadata, readAuditHead, readState, writeHistory } from './metadata.js';
+import { createAdvisoryLock, transactionPoolingError } from './advisory.js';
+import { createLease } from './lease.js';
+import type { RunLock } from './run-lock.js';
+import { openSession } from './session.js';
+import type { PgSession } from './session.js';
+
+export { advisoryKey, transactionPoolingError } from './advisory.js';
+
+const CAPABILITIES: Capabilities = Object.freeze({ transactionalDdl: true, statementTimeout: true });
+
+/**
+ * Opens a PostgreSQL session for one run (called by drivers/registry.ts). Sets lock_timeout to
+ * `ddlLockTimeoutMs`, statement_timeout to `statementTimeoutMs` (0 = none) and
+ * idle_in_transaction_session_timeout to 0. A read-only session also sets
+ * default_transaction_read_only: it reads the state, and its write methods (tryLock,
+ * prepareMetadata, begin, writeHistory, appendAudit) reject with a plain Error. The metadata tables
+ * live in the session's current_schema(). The driver never reconnects: once the connection is lost,
+ * every call rejects with E_CONNECT.
+ *
+ * @throws MigratorError E_CONFIG when the URL cannot be parsed, when the `advisory` strategy runs
+ *   through a transaction-pooling proxy (PgBouncer), or when a writable session has no current schema.
+ * @throws MigratorError E_CONNECT when the server cannot be reached or refuses the login; the message
+ *   names host:port/database and user, never the URL or password.
+ */
+export async function openPostgres(options: ServerDriverOptions): Promise<Driver> {
+  const session = await openSession(options);
+  try {
+    await checkSession(session, options);
+  } catch (error) {
+    await session.close();
+    throw error;
+  }
+  const lock = options.lockStrategy === 'advisory'
+    ? createAdvisoryLock(session, options.applicationName)
+    : createLease(session, options.leaseMs ?? 60_000);
+  return createPostgresDriver(session, lock, options.readOnly);
+}
+
+async function checkSession(session: PgSession, options: ServerDriverOptions): Promise<void> {
+  if (options.readOnly) return;
+  if (session.schema === undefined) {
+    throw new MigratorError('E_CONFIG', `${session.label} has no current schema for the metadata tables: no schema named in search_path exists`, {
+      hint: 'Create the schema, or set search_path for this user (ALTER ROLE ... SET search_path) or in the URL (?options=-csearch_path%3Dapp).',
+    });
+  }
+  if (options.lockStrategy !== 'advisory') return;
+  // Two implicit transactions: a transaction-pooling proxy may serve each from another backend.
+  const { rows } = await session.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+  const problem = transactionPoolingError(session.backendPid, rows[0]?.pid ?? session.backendPid);
+  if (problem) throw problem;
+}
+
+function createPostgresDriver(session: PgSession, lock: RunLock, readOnly: boolean): Driver {
+  const label = session.label;
+  const writable = (operation: string): void => {
+    if (readOnly) throw new Error(`${label} is open read-only: ${operation} is not allowed in this session`);
+  };
+  return {
+    label,
+    capabilities: CAPABILITIES,
+    syntax: postgresSyntax,
+    async tryLock(owner) {
+      writable('tryLock');
+      return lock.tryLock(owner);
+    },
+    assertLock: () => lock.assertHeld(),
+    unlock: () => lock.release(),
+    readState: () => readState(session),
+    async prepareMetadata(format) {
+      writable('prepareMetadata');
+      return prepareMetadata(session, format);
+    },
+    readAuditHead: () => readAuditHead(session),
+    async begin() {
+      writable('begin');
+      await session.begin();
+    },
+    commit: () => session.commit(),
+    rollback: () => session.rollback(),
+    async execute(statement, options) {
+      // No parameters: the simple query protocol, which accepts DO blocks and several statements.
+      if (options?.timeoutMs === undefined) await session.query(statement.sql);
+      else await session.runWithTimeout(statement.sql, options.timeoutMs);
+    },
+    async queryValue(sql) {
+      const results = await session.queryArrays(sql);
+      // Of several statements, the last one that returned rows answers (as psql shows it).
+      const answer = results.filter((result) => result.fields.length > 0).at(-1);
+      return answer?.rows[0]?.[0];
+    },
+    async writeHistory(row) {
+      writable('writeHistory');
+      await lock.fenced(() => writeHistory(session, row));
+    },
+    async appendAudit(entry) {
+      writable('appendAudit');
+      await appendAudit(session, entry);
+    },
+    describeError: (error) => describePgError(error, session.dead, session.scrub),
+    lockLost: () => session.dead || lock.lost,
+    leftovers: () => invalidIndexes(session),
+    async close() {
+      lock.stop();
+      await session.close();
+    },
+  };
+}
+
+/** INVALID indexes of the current schema: what a failed CREATE INDEX CONCURRENTLY leaves behind. */
+async function invalidIndexes(session: PgSession): Promise<ReadonlyArray<string>> {
+  if (session.schema === undefined) return [];
+  const { rows } = await session.query<{ index: string; table: string }>(`SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS index,
+      quote_ident(t.relname) AS table
+    FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE NOT i.indisvalid AND n.nspname = $1 ORDER BY c.relname`, [session.schema]);
+  return rows.map((row) => `index ${row.index} on ${row.table} is INVALID, left by a failed CREATE INDEX CONCURRENTLY: drop it with DROP INDEX CONCURRENTLY ${row.index} before running the migration again`);
+}

@@ -1,0 +1,185 @@
+/**
+ * The metadata tables of the PostgreSQL driver (DESIGN.md section 5), with the names and columns of
+ * the SQLite driver's, in the session's current schema. Timestamps written by the core are kept as
+ * text, so they read back exactly as written.
+ */
+import type { ChainedAuditEntry, MetadataState } from '../../core/ports.js';
+import type { HistoryRow } from '../../core/model.js';
+import { MigratorError } from '../../core/errors.js';
+import { isCreateRace } from './errors.js';
+import type { Params, PgSession } from './session.js';
+
+/** Names of the metadata tables. The one place to change when the prefix becomes configurable. */
+export const TABLES = Object.freeze({
+  meta: 'migrator_meta',
+  history: 'migrator_history',
+  audit: 'migrator_audit',
+  lock: 'migrator_lock',
+});
+
+/** HistoryRow field -> column. */
+const HISTORY_COLUMNS = {
+  version: 'version', description: 'description', kind: 'kind', script: 'script',
+  checksum: 'checksum', downChecksum: 'down_checksum', state: 'state', batch: 'batch',
+  statementsTotal: 'statements_total', statementsApplied: 'statements_applied',
+  appliedHash: 'applied_hash', appliedBy: 'applied_by', appliedAt: 'applied_at',
+  executionMs: 'execution_ms', error: 'error', runId: 'run_id', toolVersion: 'tool_version',
+} as const satisfies Record<keyof HistoryRow, string>;
+
+/** ChainedAuditEntry field -> column (the id is assigned by the bigserial). */
+const AUDIT_COLUMNS = {
+  runId: 'run_id', at: 'at', actor: 'actor', host: 'host', environment: 'environment',
+  command: 'command', event: 'event', version: 'version', fromVersion: 'from_version',
+  toVersion: 'to_version', checksum: 'checksum', outcome: 'outcome', durationMs: 'duration_ms',
+  detail: 'detail', prevHash: 'prev_hash', hash: 'hash',
+} as const satisfies Record<keyof ChainedAuditEntry, string>;
+
+function ddl(session: PgSession): string {
+  return `
+CREATE TABLE IF NOT EXISTS ${session.table(TABLES.meta)} (key text PRIMARY KEY, value text NOT NULL);
+CREATE TABLE IF NOT EXISTS ${session.table(TABLES.history)} (
+  version text PRIMARY KEY, description text NOT NULL, kind text NOT NULL, script text NOT NULL,
+  checksum text NOT NULL, down_checksum text, state text NOT NULL, batch integer NOT NULL,
+  statements_total integer NOT NULL, statements_applied integer NOT NULL, applied_hash text,
+  applied_by text NOT NULL, applied_at text NOT NULL, execution_ms bigint NOT NULL, error text,
+  run_id text NOT NULL, tool_version text NOT NULL,
+  seq bigint NOT NULL -- order of the last write: readState returns rows in applied order
+);
+CREATE TABLE IF NOT EXISTS ${session.table(TABLES.audit)} (
+  id bigserial PRIMARY KEY, run_id text NOT NULL, at text NOT NULL, actor text NOT NULL,
+  host text NOT NULL, environment text NOT NULL, command text NOT NULL, event text NOT NULL,
+  version text, from_version text, to_version text, checksum text, outcome text NOT NULL,
+  duration_ms bigint, detail text NOT NULL, prev_hash text NOT NULL, hash text NOT NULL
+);`;
+}
+
+const GUARD = `${TABLES.audit}_append_only`;
+
+// Created only when missing: CREATE OR REPLACE run by two sessions at once fails with XX000
+// "tuple concurrently updated", while a plain CREATE that loses a race fails with 42723 (retried).
+function guardDdl(session: PgSession): string {
+  return `CREATE FUNCTION ${session.table(GUARD)}() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  RAISE EXCEPTION '${TABLES.audit} is append-only: % is not allowed', TG_OP USING ERRCODE = 'insufficient_privilege';
+END
+$fn$`;
+}
+
+// TRUNCATE fires no row trigger: it needs its own statement-level one.
+const TRIGGERS = [
+  { name: `${TABLES.audit}_no_update`, when: 'BEFORE UPDATE', each: 'ROW' },
+  { name: `${TABLES.audit}_no_delete`, when: 'BEFORE DELETE', each: 'ROW' },
+  { name: `${TABLES.audit}_no_truncate`, when: 'BEFORE TRUNCATE', each: 'STATEMENT' },
+] as const;
+
+/** Which of `tables` exist, by to_regclass: it neither fails nor creates anything for an absent table. */
+async function existing(session: PgSession, ...tables: string[]): Promise<boolean[]> {
+  const select = tables.map((_, i) => `to_regclass($${i + 1}) IS NOT NULL AS "${i}"`).join(', ');
+  const { rows } = await session.query<Record<string, boolean>>(`SELECT ${select}`, tables.map((table) => session.table(table)));
+  return tables.map((_, i) => rows[0]?.[String(i)] === true);
+}
+
+/** The stored metadata format, `undefined` when the meta table or its row is absent. */
+async function readFormat(session: PgSession): Promise<number | undefined> {
+  const [exists] = await existing(session, TABLES.meta);
+  if (!exists) return undefined;
+  const { rows } = await session.query<{ value: string }>(`SELECT value FROM ${session.table(TABLES.meta)} WHERE key = 'format'`);
+  const value = rows[0]?.value;
+  if (value === undefined) return undefined;
+  const format = Number(value);
+  if (!Number.isInteger(format)) {
+    throw new MigratorError('E_METADATA_VERSION', `${TABLES.meta} holds an unreadable format ${JSON.stringify(value)}`, {
+      hint: `the metadata tables were edited by hand: restore the 'format' row of ${TABLES.meta}`,
+    });
+  }
+  return format;
+}
+
+/** Implements `Driver.readState`: never creates anything, absent tables read as empty. */
+export async function readState(session: PgSession): Promise<MetadataState> {
+  const format = await readFormat(session);
+  const [exists] = await existing(session, TABLES.history);
+  if (!exists) return { format, rows: [] };
+  // bigint arrives as a string from node-postgres; float8 as a number (exact below 2^53).
+  const select = Object.entries(HISTORY_COLUMNS)
+    .map(([field, column]) => `${column}${column === 'execution_ms' ? '::float8' : ''} AS "${field}"`).join(', ');
+  const { rows } = await session.query<HistoryRow>(`SELECT ${select} FROM ${session.table(TABLES.history)} ORDER BY seq`);
+  return { format, rows };
+}
+
+/** Creates the append-only guard of the audit table where it is missing. */
+async function guardAudit(session: PgSession): Promise<void> {
+  const { rows } = await session.query<{ guard: boolean; tgname: string | null }>(`SELECT to_regprocedure($1) IS NOT NULL AS guard, t.tgname
+    FROM (SELECT 1) AS one LEFT JOIN pg_trigger t ON t.tgrelid = to_regclass($2)`, [`${session.table(GUARD)}()`, session.table(TABLES.audit)]);
+  if (rows[0]?.guard !== true) await session.query(guardDdl(session));
+  const present = new Set(rows.map((row) => row.tgname));
+  for (const trigger of TRIGGERS.filter((t) => !present.has(t.name))) {
+    await session.query(`CREATE TRIGGER ${trigger.name} ${trigger.when} ON ${session.table(TABLES.audit)}
+      FOR EACH ${trigger.each} EXECUTE PROCEDURE ${session.table(GUARD)}()`);
+  }
+}
+
+/** Creates what is missing and records `format`; runs inside `atomically`. */
+async function prepare(session: PgSession, format: number): Promise<{ readonly created: boolean }> {
+  const stored = await readFormat(session);
+  if (stored !== undefined && stored > format) {
+    throw new MigratorError('E_METADATA_VERSION', `the metadata tables have format ${stored}, newer than the ${format} this migrator understands`, {
+      hint: 'upgrade migrator to the version that last migrated this database',
+      details: { found: stored, supported: format },
+    });
+  }
+  const [historyExists] = await existing(session, TABLES.history);
+  await session.query(ddl(session));
+  await guardAudit(session);
+  if (stored !== format) {
+    await session.query(`INSERT INTO ${session.table(TABLES.meta)} (key, value) VALUES ('format', $1)
+      ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, [String(format)]);
+  }
+  return { created: !historyExists };
+}
+
+/**
+ * Implements `Driver.prepareMetadata` in one transaction (PostgreSQL DDL is transactional; a
+ * savepoint when the core already opened one). Throws E_METADATA_VERSION for a newer stored format.
+ * A concurrent creator makes CREATE TABLE IF NOT EXISTS fail (23505 on pg_type, 42P07, 42723): the work is
+ * rolled back and done once more, now finding the tables.
+ */
+export async function prepareMetadata(session: PgSession, format: number): Promise<{ readonly created: boolean }> {
+  try {
+    return await session.atomically(() => prepare(session, format));
+  } catch (error) {
+    if (!isCreateRace(error)) throw error;
+    return session.atomically(() => prepare(session, format));
+  }
+}
+
+/** Picks exactly the mapped fields, so extra properties on the core's objects never reach SQL. */
+function bindings(row: object, columns: Readonly<Record<string, string>>): Params {
+  return Object.keys(columns).map((field) => (row as Record<string, string | number | null>)[field] ?? null);
+}
+
+const placeholders = (count: number): string => Array.from({ length: count }, (_, i) => `$${i + 1}`).join(', ');
+
+/** Implements `Driver.writeHistory` (fencing is the lock's): upsert by version; the row moves to the end of applied order. */
+export async function writeHistory(session: PgSession, row: HistoryRow): Promise<void> {
+  const table = session.table(TABLES.history);
+  const columns = Object.values(HISTORY_COLUMNS);
+  const nextSeq = `(SELECT COALESCE(MAX(seq), 0) + 1 FROM ${table})`;
+  const updates = columns.filter((c) => c !== 'version').map((c) => `${c} = EXCLUDED.${c}`);
+  await session.query(`INSERT INTO ${table} (${columns.join(', ')}, seq) VALUES (${placeholders(columns.length)}, ${nextSeq})
+    ON CONFLICT (version) DO UPDATE SET ${updates.join(', ')}, seq = ${nextSeq}`, bindings(row, HISTORY_COLUMNS));
+}
+
+/** Implements `Driver.appendAudit`. The table's triggers reject any later UPDATE, DELETE or TRUNCATE. */
+export async function appendAudit(session: PgSession, entry: ChainedAuditEntry): Promise<void> {
+  const columns = Object.values(AUDIT_COLUMNS);
+  await session.query(`INSERT INTO ${session.table(TABLES.audit)} (${columns.join(', ')}) VALUES (${placeholders(columns.length)})`, bindings(entry, AUDIT_COLUMNS));
+}
+
+/** Implements `Driver.readAuditHead`: hash of the newest row, `''` when empty or absent. */
+export async function readAuditHead(session: PgSession): Promise<string> {
+  const [exists] = await existing(session, TABLES.audit);
+  if (!exists) return '';
+  const { rows } = await session.query<{ hash: string }>(`SELECT hash FROM ${session.table(TABLES.audit)} ORDER BY id DESC LIMIT 1`);
+  return rows[0]?.hash ?? '';
+}
