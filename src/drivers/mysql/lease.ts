@@ -4,14 +4,13 @@
  * transaction, renewed by a heartbeat, and fenced by a `generation` that every history write checks
  * in its own transaction. Times are the server's clock, the one all runners share.
  */
-import os from 'node:os';
-import { readlinkSync } from 'node:fs';
 import type { LockAttempt, LockOwner } from '../../core/ports.js';
 import type { LockHolderInfo } from '../../core/events.js';
 import { LOCK_DDL, TABLES } from './metadata.js';
 import type { MysqlSession } from './session.js';
 import { SERVER_NOW_MS, lockLostError } from './lock.js';
 import type { RunLock } from './lock.js';
+import { holderOf, pidAlive, pidScope } from '../shared/lease-holder.js';
 
 interface LeaseRow {
   readonly run_id: string | null;
@@ -30,39 +29,9 @@ const HINT = 'another run took over the lease (it had expired, or this process l
 // ER_LOCK_WAIT_TIMEOUT is what MariaDB raises for FOR UPDATE NOWAIT; MySQL 8 has ER_LOCK_NOWAIT.
 const ROW_BUSY_ERRNOS = new Set([1205, 3572]);
 
-/** Where a pid means this process's pids: the host plus, on Linux, the pid namespace. */
-function pidScope(): string {
-  try {
-    return `${os.hostname()} ${readlinkSync('/proc/self/ns/pid')}`;
-  } catch {
-    return os.hostname();
-  }
-}
-
-/** Whether `pid` runs here: signal 0 probes without signalling; EPERM means alive but not ours. */
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
-
 function isFree(row: LeaseRow, scope: string): boolean {
   if (row.run_id === null || row.expires_at === null || row.expires_at < row.now) return true;
   return row.pid_scope === scope && row.pid !== null && !pidAlive(row.pid);
-}
-
-function holderOf(row: LeaseRow | undefined): LockHolderInfo | undefined {
-  if (row === undefined || row.run_id === null) return undefined;
-  return {
-    owner: row.run_id,
-    ...(row.host === null ? {} : { host: row.host }),
-    ...(row.pid === null ? {} : { pid: row.pid }),
-    ...(row.actor === null ? {} : { user: row.actor }),
-    ...(row.acquired_at === null ? {} : { since: new Date(row.acquired_at).toISOString() }),
-  };
 }
 
 /**

@@ -7,15 +7,11 @@ import type { ChainedAuditEntry, MetadataState } from '../../core/ports.js';
 import type { HistoryRow } from '../../core/model.js';
 import { MigratorError } from '../../core/errors.js';
 import type { MysqlSession, SqlValue } from './session.js';
+import { AUDIT_COLUMNS, HISTORY_COLUMNS, TABLES } from '../../core/metadata.js';
+
+export { TABLES };
 
 /** Names of the metadata tables. The one place to change when the prefix becomes configurable. */
-export const TABLES = Object.freeze({
-  meta: 'migrator_meta',
-  history: 'migrator_history',
-  audit: 'migrator_audit',
-  lock: 'migrator_lock',
-});
-
 // utf8mb4_bin: values compare byte for byte, so `R__Views` and `R__views` are two migrations (the
 // servers' default collations ignore case). Both MySQL 8 and MariaDB know it.
 const TABLE_OPTIONS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin';
@@ -29,23 +25,6 @@ export const LOCK_DDL = `CREATE TABLE IF NOT EXISTS ${TABLES.lock} (
   pid_scope TEXT NULL, acquired_at BIGINT NULL, heartbeat_at BIGINT NULL, expires_at BIGINT NULL,
   generation BIGINT NOT NULL DEFAULT 0, connection_id BIGINT NULL
 ) ${TABLE_OPTIONS}`;
-
-/** HistoryRow field -> column, as in the SQLite driver. */
-const HISTORY_COLUMNS = {
-  version: 'version', description: 'description', kind: 'kind', script: 'script',
-  checksum: 'checksum', downChecksum: 'down_checksum', state: 'state', batch: 'batch',
-  statementsTotal: 'statements_total', statementsApplied: 'statements_applied',
-  appliedHash: 'applied_hash', appliedBy: 'applied_by', appliedAt: 'applied_at',
-  executionMs: 'execution_ms', error: 'error', runId: 'run_id', toolVersion: 'tool_version',
-} as const satisfies Record<keyof HistoryRow, string>;
-
-/** ChainedAuditEntry field -> column (the id is AUTO_INCREMENT). */
-const AUDIT_COLUMNS = {
-  runId: 'run_id', at: 'at', actor: 'actor', host: 'host', environment: 'environment',
-  command: 'command', event: 'event', version: 'version', fromVersion: 'from_version',
-  toVersion: 'to_version', checksum: 'checksum', outcome: 'outcome', durationMs: 'duration_ms',
-  detail: 'detail', prevHash: 'prev_hash', hash: 'hash',
-} as const satisfies Record<keyof ChainedAuditEntry, string>;
 
 // Strings are TEXT, not VARCHAR(n): a server without a strict sql_mode truncates an over-long
 // VARCHAR silently. Timestamps are the core's ISO strings (a DATETIME would drop the 'Z' and, before

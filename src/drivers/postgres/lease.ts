@@ -13,6 +13,7 @@ import { TABLES } from './metadata.js';
 import { lockLostError } from './run-lock.js';
 import type { RunLock } from './run-lock.js';
 import type { PgSession } from './session.js';
+import { holderOf } from '../shared/lease-holder.js';
 
 interface LeaseRow {
   readonly run_id: string | null;
@@ -21,17 +22,6 @@ interface LeaseRow {
   readonly pid: number | null;
   readonly acquired_at: Date | null;
   readonly free: boolean;
-}
-
-function holderOf(row: LeaseRow | undefined): LockHolderInfo | undefined {
-  if (row === undefined || row.run_id === null) return undefined;
-  return {
-    owner: row.run_id,
-    ...(row.host === null ? {} : { host: row.host }),
-    ...(row.pid === null ? {} : { pid: row.pid }),
-    ...(row.actor === null ? {} : { user: row.actor }),
-    ...(row.acquired_at === null ? {} : { since: row.acquired_at.toISOString() }),
-  };
 }
 
 const EXPIRES = `clock_timestamp() + $3::float8 * interval '1 millisecond'`;

@@ -8,32 +8,11 @@ import type { HistoryRow } from '../../core/model.js';
 import { MigratorError } from '../../core/errors.js';
 import { isCreateRace } from './errors.js';
 import type { Params, PgSession } from './session.js';
+import { AUDIT_COLUMNS, HISTORY_COLUMNS, TABLES } from '../../core/metadata.js';
+
+export { TABLES };
 
 /** Names of the metadata tables. The one place to change when the prefix becomes configurable. */
-export const TABLES = Object.freeze({
-  meta: 'migrator_meta',
-  history: 'migrator_history',
-  audit: 'migrator_audit',
-  lock: 'migrator_lock',
-});
-
-/** HistoryRow field -> column. */
-const HISTORY_COLUMNS = {
-  version: 'version', description: 'description', kind: 'kind', script: 'script',
-  checksum: 'checksum', downChecksum: 'down_checksum', state: 'state', batch: 'batch',
-  statementsTotal: 'statements_total', statementsApplied: 'statements_applied',
-  appliedHash: 'applied_hash', appliedBy: 'applied_by', appliedAt: 'applied_at',
-  executionMs: 'execution_ms', error: 'error', runId: 'run_id', toolVersion: 'tool_version',
-} as const satisfies Record<keyof HistoryRow, string>;
-
-/** ChainedAuditEntry field -> column (the id is assigned by the bigserial). */
-const AUDIT_COLUMNS = {
-  runId: 'run_id', at: 'at', actor: 'actor', host: 'host', environment: 'environment',
-  command: 'command', event: 'event', version: 'version', fromVersion: 'from_version',
-  toVersion: 'to_version', checksum: 'checksum', outcome: 'outcome', durationMs: 'duration_ms',
-  detail: 'detail', prevHash: 'prev_hash', hash: 'hash',
-} as const satisfies Record<keyof ChainedAuditEntry, string>;
-
 function ddl(session: PgSession): string {
   return `
 CREATE TABLE IF NOT EXISTS ${session.table(TABLES.meta)} (key text PRIMARY KEY, value text NOT NULL);

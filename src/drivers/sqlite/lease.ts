@@ -3,13 +3,12 @@
  * write lock (BEGIN IMMEDIATE), so two processes on one file never both believe they hold it. A
  * fencing `generation` increments on each acquisition; the holder checks it before each commit.
  */
-import os from 'node:os';
-import { readlinkSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import type { LockAttempt, LockOwner } from '../../core/ports.js';
 import type { LockHolderInfo } from '../../core/events.js';
 import { MigratorError } from '../../core/errors.js';
 import { TABLES } from './metadata.js';
+import { holderOf, pidAlive, pidScope } from '../shared/lease-holder.js';
 
 /** The lock of one session, see {@link createLease}. */
 export interface Lease {
@@ -45,40 +44,10 @@ const LOCK_DDL = `CREATE TABLE IF NOT EXISTS ${TABLES.lock} (
   acquired_at INTEGER, heartbeat_at INTEGER, expires_at INTEGER, generation INTEGER NOT NULL DEFAULT 0
 )`;
 
-/** Where a pid means this process's pids: the host plus, on Linux, the pid namespace. */
-function pidScope(): string {
-  try {
-    return `${os.hostname()} ${readlinkSync('/proc/self/ns/pid')}`;
-  } catch {
-    return os.hostname();
-  }
-}
-
-/** Whether `pid` runs here: signal 0 probes without signalling; EPERM means alive but not ours. */
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
-
 function isFree(row: LeaseRow | undefined, now: number, scope: string): boolean {
   if (row === undefined || row.run_id === null) return true;
   if (row.expires_at === null || row.expires_at < now) return true;
   return row.pid_scope === scope && row.pid !== null && !pidAlive(row.pid);
-}
-
-function holderOf(row: LeaseRow | undefined): LockHolderInfo | undefined {
-  if (row === undefined || row.run_id === null) return undefined;
-  return {
-    owner: row.run_id,
-    ...(row.host === null ? {} : { host: row.host }),
-    ...(row.pid === null ? {} : { pid: row.pid }),
-    ...(row.actor === null ? {} : { user: row.actor }),
-    ...(row.acquired_at === null ? {} : { since: new Date(row.acquired_at).toISOString() }),
-  };
 }
 
 function isBusy(error: unknown): boolean {

@@ -1,0 +1,32 @@
+/**
+ * The layout of migrator's metadata tables, the same on every engine: table names and the column
+ * of each field of a history row and an audit row. Drivers write the engine's DDL around these;
+ * keeping the names in one place keeps the engines' tables identical (and audit verification,
+ * imports and docs honest).
+ */
+import type { HistoryRow } from './model.js';
+import type { ChainedAuditEntry } from './ports.js';
+
+export const TABLES = Object.freeze({
+  meta: 'migrator_meta',
+  history: 'migrator_history',
+  audit: 'migrator_audit',
+  lock: 'migrator_lock',
+});
+
+/** HistoryRow field -> column. Selecting `column AS "field"` yields HistoryRow-shaped objects. */
+export const HISTORY_COLUMNS = Object.freeze({
+  version: 'version', description: 'description', kind: 'kind', script: 'script',
+  checksum: 'checksum', downChecksum: 'down_checksum', state: 'state', batch: 'batch',
+  statementsTotal: 'statements_total', statementsApplied: 'statements_applied',
+  appliedHash: 'applied_hash', appliedBy: 'applied_by', appliedAt: 'applied_at',
+  executionMs: 'execution_ms', error: 'error', runId: 'run_id', toolVersion: 'tool_version',
+} as const satisfies Record<keyof HistoryRow, string>);
+
+/** ChainedAuditEntry field -> column (the row id is assigned by the engine). */
+export const AUDIT_COLUMNS = Object.freeze({
+  runId: 'run_id', at: 'at', actor: 'actor', host: 'host', environment: 'environment',
+  command: 'command', event: 'event', version: 'version', fromVersion: 'from_version',
+  toVersion: 'to_version', checksum: 'checksum', outcome: 'outcome', durationMs: 'duration_ms',
+  detail: 'detail', prevHash: 'prev_hash', hash: 'hash',
+} as const satisfies Record<keyof ChainedAuditEntry, string>);
