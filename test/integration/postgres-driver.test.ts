@@ -125,7 +125,7 @@ describe.skipIf(!server)('PostgreSQL', () => {
         expect(reader.describeError(refused).code).toBe('25006');
         const client = await raw();
         expect(await value(client, `SELECT count(*)::int FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'`)).toBe(0);
-        expect(await value(client, `SELECT count(*)::int FROM pg_locks WHERE locktype = 'advisory'`)).toBe(0);
+        expect(await value(client, `SELECT count(*)::int FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)).toBe(0);
       });
 
       it('keeps the metadata in the current schema of the session', async () => {
@@ -180,7 +180,7 @@ describe.skipIf(!server)('PostgreSQL', () => {
       it('is re-entrant without stacking: one unlock releases it on the server', async () => {
         const driver = await open();
         const client = await raw();
-        const held = () => value(client, `SELECT count(*)::int FROM pg_locks WHERE locktype = 'advisory' AND granted`);
+        const held = () => value(client, `SELECT count(*)::int FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND granted`);
         await driver.tryLock(owner('run-a'));
         await driver.tryLock(owner('run-a'));
         expect(await held()).toBe(1);
