@@ -26,6 +26,7 @@ export type MigratorEvent =
   | { readonly type: 'migration.applied'; readonly id: string; readonly version: string | null; readonly description: string; readonly durationMs: number; readonly statements: number }
   | { readonly type: 'migration.reverted'; readonly id: string; readonly version: string | null; readonly description: string; readonly durationMs: number; readonly statements: number }
   | { readonly type: 'migration.failed'; readonly id: string; readonly version: string | null; readonly direction: Direction; readonly durationMs: number; readonly statementIndex: number; readonly code: string; readonly message: string }
+  | { readonly type: 'statement.recovered'; readonly id: string; readonly index: number; readonly tookEffect: boolean }
   | { readonly type: 'migration.retrying'; readonly id: string; readonly attempt: number; readonly delayMs: number; readonly reason: string }
   | { readonly type: 'signal.received'; readonly signal: string }
   | { readonly type: 'problem.found'; readonly problem: Problem };

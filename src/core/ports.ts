@@ -140,6 +140,14 @@ export interface Driver {
    */
   leftovers(): Promise<ReadonlyArray<string>>;
 
+  /**
+   * A digest of the application schema this session sees (tables, columns, indexes and their
+   * validity, constraints, views, routines, triggers, types), migrator's own tables excluded. Equal
+   * digests mean no DDL took effect in between: after a crash, `up --resume` compares it with the
+   * one recorded before the statement in flight to learn whether that statement completed.
+   */
+  schemaFingerprint(): Promise<string>;
+
   /** Closes the connection. Never throws. */
   close(): Promise<void>;
 }

@@ -30,6 +30,8 @@ export function logEvents(logger: Logger): (event: MigratorEvent) => void {
         return logger.info({ migration: event.id, version: event.version, description: event.description, direction: event.type === 'migration.applied' ? 'up' : 'down', duration_ms: Math.round(event.durationMs), statements: event.statements }, event.type === 'migration.applied' ? 'migration applied' : 'migration reverted');
       case 'migration.failed':
         return logger.error({ migration: event.id, version: event.version, direction: event.direction, duration_ms: Math.round(event.durationMs), statement: event.statementIndex, code: event.code, err: event.message }, 'migration failed');
+      case 'statement.recovered':
+        return logger.warn({ migration: event.id, statement: event.index + 1, took_effect: event.tookEffect }, event.tookEffect ? 'the statement in flight at the crash had completed: continuing after it' : 'the statement in flight at the crash had not taken effect: running it again');
       case 'migration.retrying':
         return logger.warn({ migration: event.id, attempt: event.attempt, delay_ms: event.delayMs, reason: event.reason }, 'retrying migration after a lock timeout');
       case 'signal.received':

@@ -260,4 +260,20 @@ function describeStatements(open: Open): void {
     expect(await driver.queryValue('INSERT INTO conformance_q (id) VALUES (3)')).toBeUndefined();
     expect(await driver.queryValue('SELECT id FROM conformance_q')).toBe(3);
   });
+
+  it('schemaFingerprint changes with DDL only: not with rows, not with the metadata tables', async () => {
+    const driver = await open();
+    const empty = await driver.schemaFingerprint();
+    expect(await driver.schemaFingerprint()).toBe(empty);
+    await driver.prepareMetadata(1);
+    await driver.writeHistory(historyRow('1'));
+    expect(await driver.schemaFingerprint()).toBe(empty);
+    await driver.execute(statement('CREATE TABLE conformance_fp (id INTEGER)'));
+    const withTable = await driver.schemaFingerprint();
+    expect(withTable).not.toBe(empty);
+    await driver.execute(statement('INSERT INTO conformance_fp (id) VALUES (1)'));
+    expect(await driver.schemaFingerprint()).toBe(withTable);
+    await driver.execute(statement('CREATE INDEX conformance_fp_id ON conformance_fp (id)'));
+    expect(await driver.schemaFingerprint()).not.toBe(withTable);
+  });
 }

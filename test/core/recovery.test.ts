@@ -17,7 +17,7 @@ import { locate } from '../../src/core/run/failure.js';
 import type { FaultPoint } from '../../src/core/run/faults.js';
 import { runRepair } from '../../src/core/run/repair.js';
 import type { RepairInput } from '../../src/core/run/repair.js';
-import { prefixHash } from '../../src/core/run/statements.js';
+import { isDataStatement, prefixHash } from '../../src/core/run/statements.js';
 import { FakeEngineError, createFakeDriver } from '../support/fake-driver.js';
 import type { FakeDriver, FakeDriverOptions } from '../support/fake-driver.js';
 import { v } from '../unit/plan-fixtures.js';
@@ -347,8 +347,8 @@ describe('lost lock', () => {
 
     expect(errorOf(report).code).toBe('E_LOCK_LOST');
     expect(driver.executed).toEqual(['up 1.1']);
-    // Only the progress of the statement that did run is recorded; nothing after the check.
-    expect(driver.calls.slice(mark)).toEqual(['writeHistory:in_progress', 'unlock']);
+    // The statement that did run was journaled with it; after the lost-lock check nothing is written.
+    expect(driver.calls.slice(mark)).toEqual(['unlock']);
     expect(driver.history.get('1')).toMatchObject({ state: 'in_progress', statementsApplied: 1 });
     expect(driver.audit.map((a) => a.event)).toEqual(['run.started']);
   });
@@ -601,5 +601,81 @@ describe('runRepair', () => {
     expect(await repair(driver, [migration('1')])).toEqual([]);
     expect(driver.audit).toEqual([]);
     expect(driver.format).toBeUndefined();
+  });
+});
+
+describe('journal protocol and the statement in flight at a crash', () => {
+  it.each([
+    ['INSERT INTO t VALUES (1)', true],
+    ['  /* note */ -- x\n update t set a = 1', true],
+    ['(SELECT 1)', true],
+    ['WITH x AS (SELECT 1) DELETE FROM t', true],
+    ['CREATE TABLE t (a int)', false],
+    ['ALTER TABLE t ADD COLUMN b int', false],
+    ['CALL refresh()', false],
+    ['', false],
+  ])('isDataStatement(%j) is %s', (sql, expected) => {
+    expect(isDataStatement(sql)).toBe(expected);
+  });
+
+  it('journals a row change in the same transaction, and records DDL in flight with the fingerprint before it', async () => {
+    const driver = createFakeDriver({ transactionalDdl: false });
+    await run(driver, [migration('1', ['INSERT INTO t VALUES (1)', 'CREATE TABLE u (x int)'])]);
+    const calls = driver.calls.filter((c) => ['begin', 'commit', 'execute', 'schemaFingerprint', 'writeHistory:in_progress', 'writeHistory:applied'].includes(c));
+    expect(calls).toEqual([
+      'writeHistory:in_progress',
+      'begin', 'execute', 'writeHistory:in_progress', 'commit',
+      'schemaFingerprint', 'writeHistory:in_progress', 'execute', 'writeHistory:in_progress',
+      'writeHistory:applied',
+    ]);
+  });
+
+  /** The state a SIGKILL leaves while statement 2 of 3 (DDL) runs: 1 recorded, 2 in flight. */
+  async function crashedDuringSecond(driver: FakeDriver, secondCompleted: boolean): Promise<Migration> {
+    const file = migration('1', 3);
+    driver.format = 1;
+    driver.executed.push('up 1.1');
+    const fingerprint = await driver.schemaFingerprint();
+    if (secondCompleted) driver.executed.push('up 1.2');
+    driver.history.set('1', {
+      version: '1', description: file.description, kind: 'versioned', script: file.file, checksum: file.checksum, downChecksum: null,
+      state: 'in_progress', batch: 1, statementsTotal: 3, statementsApplied: 1, appliedHash: prefixHash(file.up.statements.slice(0, 1)),
+      appliedBy: 'bob', appliedAt: NOW.toISOString(), executionMs: 5, error: JSON.stringify({ direction: 'up', inFlight: { index: 1, fingerprint } }),
+      runId: 'run-killed', toolVersion: '0.1.0',
+    });
+    return file;
+  }
+
+  it('names the statement in flight in the problem, and points at --resume', async () => {
+    const driver = createFakeDriver({ transactionalDdl: false });
+    const file = await crashedDuringSecond(driver, true);
+    const problem = inspect([file], [...driver.history.values()], { outOfOrder: false }).problems[0];
+    expect(problem?.message).toMatch(/after 1 of 3 statements; statement 2 was running when it stopped \("migrate up --resume" checks whether it took effect\)/);
+  });
+
+  it.each([
+    [true, ['up 1.3']],
+    [false, ['up 1.2', 'up 1.3']],
+  ])('resumes after it when it had completed (%s), else runs it again', async (secondCompleted, expected) => {
+    const driver = createFakeDriver({ transactionalDdl: false });
+    const file = await crashedDuringSecond(driver, secondCompleted);
+    const before = driver.executed.length;
+    const { report, events } = await run(driver, [file], { resume: true });
+    expect(report.outcome).toBe('success');
+    expect(driver.executed.slice(before)).toEqual(expected);
+    expect(events).toContainEqual({ type: 'statement.recovered', id: '1', index: 1, tookEffect: secondCompleted });
+    expect(driver.history.get('1')).toMatchObject({ state: 'applied', statementsApplied: 3, appliedHash: prefixHash(file.up.statements) });
+  });
+
+  it('stops a resume when the statement in flight left objects behind, naming them and the next step', async () => {
+    const driver = createFakeDriver({ transactionalDdl: false, leftovers: ['index public.i on t is INVALID: drop it.'] });
+    const file = await crashedDuringSecond(driver, false);
+    const before = driver.executed.length;
+    const { report } = await run(driver, [file], { resume: true });
+    const error = errorOf(report);
+    expect(error.code).toBe('E_FAILED_MIGRATION');
+    expect(error.hint).toBe('index public.i on t is INVALID: drop it. Then run "migrate up --resume" again.');
+    expect(driver.executed.length).toBe(before);
+    expect(driver.history.get('1')?.state).toBe('in_progress');
   });
 });

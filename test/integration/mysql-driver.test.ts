@@ -98,6 +98,14 @@ describe.skipIf(!server)('MySQL', () => {
         expect(Number(await short.queryValue('SELECT @@lock_wait_timeout'))).toBe(1);
       });
 
+      it("leaves the server's sql_mode alone: no IGNORE_SPACE, so `count (n int)` is a table definition", async () => {
+        const db = await database('sqlmode');
+        const driver = await open(db.url);
+        expect(String(await driver.queryValue('SELECT @@SESSION.sql_mode'))).toBe(String(await driver.queryValue('SELECT @@GLOBAL.sql_mode')));
+        await driver.execute({ sql: 'CREATE TABLE count (n int)', line: 1, column: 1 });
+        expect(Number(await driver.queryValue("SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'count'"))).toBe(1);
+      });
+
       it('refuses to connect to a closed port with E_CONNECT, never echoing the password', async () => {
         const error = await failure(openMysql(driverOptions('mysql://alice:s3cret-pass@127.0.0.1:1/appdb', { connectTimeoutMs: 2_000 })));
         expect(error).toBeInstanceOf(MigratorError);

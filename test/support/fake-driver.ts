@@ -8,6 +8,7 @@
  * statements, as MySQL keeps DDL effects; the implicit commit MySQL does before each DDL statement is
  * not modelled.
  */
+import { createHash } from 'node:crypto';
 import { MigratorError } from '../../src/core/errors.js';
 import type { LockHolderInfo } from '../../src/core/events.js';
 import type { HistoryRow, Statement } from '../../src/core/model.js';
@@ -215,6 +216,11 @@ export function createFakeDriver(options: FakeDriverOptions = {}): FakeDriver {
       return options.leftovers ?? [];
     },
     lockGone: false,
+    async schemaFingerprint() {
+      calls.push('schemaFingerprint');
+      // The fake's "schema" is what it executed and kept.
+      return createHash('sha256').update(executed.join('\n')).digest('hex');
+    },
 
     async close() {
       calls.push('close');

@@ -9,7 +9,7 @@ import { canonicalRef, compareVersions } from '../version.js';
 import { describeId } from './files.js';
 import { maxVersionId } from './history.js';
 import { analyse } from './inspect.js';
-import { failedDirection } from './problems.js';
+import { failedDirection, journalDetail } from './problems.js';
 import type { Plan, PlanStep, StatusEntry, UpOptions } from './types.js';
 
 /**
@@ -38,7 +38,11 @@ export function planUp(
     return m.version !== undefined && compareVersions(m.version, target.version) <= 0;
   });
   if (target !== undefined) checkDependencies(chosen, entryById, target);
-  const resumed = resumable.map((e) => Object.freeze({ migration: e.migration as Migration, action: 'resume' as const, script: (e.migration as Migration).up, resume: { from: e.history?.statementsApplied ?? 0, appliedHash: e.history?.appliedHash ?? null } }));
+  const resumed = resumable.map((e) => {
+    const row = e.history as HistoryRow;
+    const { inFlight } = journalDetail(row);
+    return Object.freeze({ migration: e.migration as Migration, action: 'resume' as const, script: (e.migration as Migration).up, resume: { from: row.statementsApplied, appliedHash: row.appliedHash, inFlight } });
+  });
   const steps = [...resumed, ...chosen.map((m) => makeStep(m, entryById.get(m.id)?.state === 'outdated' ? 'reapply' : 'apply', m.up))];
   const toVersion = [...resumable.map((e) => e.migration as Migration), ...chosen].reduce<string | null>(
     (top, m) => (m.version === undefined ? top : maxVersionId(top, m.version.canonical)),

@@ -39,24 +39,42 @@ export function missingFile(row: HistoryRow): Problem {
   };
 }
 
+/** What the journal wrote into a failed or in-progress row's `error` field. */
+export interface JournalDetail {
+  readonly direction: 'up' | 'down';
+  /** The statement running when the row was last written, with the schema fingerprint before it. */
+  readonly inFlight: { readonly index: number; readonly fingerprint: string } | undefined;
+}
+
+/** Reads a failed or in-progress row's journal detail (tolerating rows written by hand or older tools). */
+export function journalDetail(row: HistoryRow): JournalDetail {
+  let parsed: { direction?: unknown; inFlight?: { index?: unknown; fingerprint?: unknown } } = {};
+  try {
+    parsed = JSON.parse(row.error ?? '{}') as typeof parsed;
+  } catch {
+    // Not JSON: treat as an up with nothing in flight.
+  }
+  const flight = parsed.inFlight;
+  const inFlight = flight && typeof flight.index === 'number' && typeof flight.fingerprint === 'string' ? { index: flight.index, fingerprint: flight.fingerprint } : undefined;
+  return { direction: parsed.direction === 'down' ? 'down' : 'up', inFlight };
+}
+
 /** Which way a failed or in-progress row was going: its error detail says `down` for a revert. */
 export function failedDirection(row: HistoryRow): 'up' | 'down' {
-  try {
-    return (JSON.parse(row.error ?? '{}') as { direction?: unknown }).direction === 'down' ? 'down' : 'up';
-  } catch {
-    return 'up';
-  }
+  return journalDetail(row).direction;
 }
 
 /** A non-transactional migration failed or stopped part-way. */
 export function failedMigration(row: HistoryRow, m: Migration | undefined): Problem {
+  const { inFlight } = journalDetail(row);
   const what = row.state === 'failed' ? 'failed' : 'is still in progress (the run stopped)';
+  const flight = inFlight ? `; statement ${inFlight.index + 1} was running when it stopped ("migrate up --resume" checks whether it took effect)` : '';
   const file = m?.file ?? row.script;
   return {
     code: 'E_FAILED_MIGRATION',
     message:
       `${describeId(row.version)} (${file}) ${what} after ${row.statementsApplied} of ` +
-      `${row.statementsTotal} statements`,
+      `${row.statementsTotal} statements${flight}`,
     hint:
       'fix the cause, then run `migrate up --resume` to continue after the last applied statement, or fix the ' +
       'database by hand and run `migrate repair` to accept it as it is',

@@ -77,7 +77,15 @@ export interface PlanStep {
   /** `migration.up` for apply/reapply/resume, `migration.down` for revert. */
   readonly script: Script;
   /** For `resume`: statements already applied (run from this 0-based index) and their recorded running hash. */
-  readonly resume?: { readonly from: number; readonly appliedHash: string | null } | undefined;
+  readonly resume?: {
+    readonly from: number;
+    readonly appliedHash: string | null;
+    /**
+     * The statement that was running when the run died (0-based, equal to `from`), with the schema
+     * fingerprint taken just before it: the executor compares fingerprints to learn whether it completed.
+     */
+    readonly inFlight?: { readonly index: number; readonly fingerprint: string } | undefined;
+  } | undefined;
 }
 
 /** What a run will do, in order. Zero steps means nothing to do (success, not an error). */

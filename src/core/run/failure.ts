@@ -51,7 +51,7 @@ export function statementFailure(input: StatementFailureInput): MigratorError {
   const hint = lost
     ? input.transactional
       ? `The connection was lost mid-migration; the server rolled its transaction back with the session. Check the server, run "migrate status", then ${again} again.`
-      : `The connection was lost while statement ${index + 1} ran outside a transaction: whether it completed is unknown, and the migration stays in_progress with ${applied} statements recorded. Check the database: if statement ${index + 1} took effect, finish by hand and run "migrate repair"; if not, remove anything it left half-built (such as an INVALID index) and run "migrate up --resume".`
+      : `The connection was lost while statement ${index + 1} ran outside a transaction; the migration stays in_progress with ${applied} statements recorded. Once the server is reachable, run "migrate up --resume": it checks whether statement ${index + 1} took effect and continues from there (it stops and says so if the statement left something half-built, such as an INVALID index).`
     : input.transactional
       ? `Nothing of this migration was applied: its transaction was rolled back (migrations before it in this run stay as they are). Fix the statement and run ${again} again.`
       : `This migration ran outside a transaction: ${applied} of ${total} statements were applied and recorded, and it is marked failed. Fix the cause, then either complete it with "migrate up --resume" (runs statement ${index + 1} onwards), or repair the database by hand and record it with "migrate repair".`;

@@ -83,8 +83,25 @@ async function executeOne(run: StatementRunner, statement: Statement, index: num
   }
 }
 
-/** Runs the step's statements from `progress.applied` on, calling `afterEach` after each one. */
-export async function runStatements(run: StatementRunner, progress: Progress, afterEach: () => Promise<void>): Promise<void> {
+/**
+ * How one statement is wrapped: `execute` runs it and counts it in `progress`; a journaled step
+ * puts its journal writes around that call. The plain protocol just executes.
+ */
+export type StatementProtocol = (statement: Statement, index: number, execute: () => Promise<void>) => Promise<void>;
+
+const plainProtocol: StatementProtocol = (_statement, _index, execute) => execute();
+
+/**
+ * Whether a statement only reads or writes rows (INSERT, UPDATE, DELETE, SELECT, ...): such a
+ * statement can share a transaction with its journal write on every engine, even where DDL cannot.
+ */
+export function isDataStatement(sql: string): boolean {
+  const word = /^[\s(]*([A-Za-z]+)/.exec(sql.replace(/^(?:\s*(?:--[^\n]*\n|\/\*[\s\S]*?\*\/))*/, ''))?.[1]?.toLowerCase();
+  return word !== undefined && ['insert', 'update', 'delete', 'replace', 'merge', 'select', 'with', 'values', 'upsert'].includes(word);
+}
+
+/** Runs the step's statements from `progress.applied` on, each through `protocol`. */
+export async function runStatements(run: StatementRunner, progress: Progress, protocol: StatementProtocol = plainProtocol): Promise<void> {
   const { step } = run;
   const statements = step.script.statements;
   for (let index = progress.applied; index < statements.length; index++) {
@@ -94,11 +111,12 @@ export async function runStatements(run: StatementRunner, progress: Progress, af
     if (run.driver.lockLost()) throw lockLostError();
     run.fault?.('statement.before');
     const started = performance.now();
-    await executeOne(run, statement, index, progress);
-    progress.applied = index + 1;
-    progress.hash = nextHash(progress.hash, statement);
-    run.fault?.('statement.after');
+    await protocol(statement, index, async () => {
+      await executeOne(run, statement, index, progress);
+      progress.applied = index + 1;
+      progress.hash = nextHash(progress.hash, statement);
+      run.fault?.('statement.after');
+    });
     run.emit({ type: 'statement.executed', id: step.migration.id, index, line: statement.line, durationMs: performance.now() - started });
-    await afterEach();
   }
 }

@@ -11,7 +11,7 @@ import type { PlanStep } from '../plan/index.js';
 import type { Driver } from '../ports.js';
 import type { AuditChain } from './audit.js';
 import type { FaultHook } from './faults.js';
-import { interrupted, lockLostError, prefixHash, retryDelay, runStatements, type Progress, type StatementRunner } from './statements.js';
+import { interrupted, isDataStatement, lockLostError, nextHash, prefixHash, retryDelay, runStatements, type Progress, type StatementProtocol, type StatementRunner } from './statements.js';
 import { statementFailure, verifyFailure } from './failure.js';
 import { auditEntry, historyRow } from './records.js';
 
@@ -89,7 +89,7 @@ async function runTransactional(step: PlanStep, deps: StepDeps, started: number)
   const head = deps.chain.mark();
   await deps.driver.begin();
   try {
-    await runStatements(runner(step, deps), progress, async () => {});
+    await runStatements(runner(step, deps), progress);
     await runVerify(step, deps);
     const durationMs = performance.now() - started;
     await deps.driver.writeHistory(finalRow(step, deps, progress, durationMs));
@@ -107,7 +107,7 @@ async function runTransactional(step: PlanStep, deps: StepDeps, started: number)
 }
 
 /** A resume continues only if the statements applied before are the ones in the file now. */
-function resumeProgress(step: PlanStep): Progress {
+function verifiedPrefix(step: PlanStep): Progress {
   const from = step.resume?.from ?? 0;
   if (from === 0) return { applied: 0, hash: null };
   const hash = prefixHash(step.script.statements.slice(0, from));
@@ -121,25 +121,70 @@ function resumeProgress(step: PlanStep): Progress {
   return { applied: from, hash };
 }
 
+/**
+ * Where a resume starts. When the run died while a DDL statement was in flight, the journal holds
+ * the schema fingerprint taken just before it: a different fingerprint now means the statement
+ * completed (the server finishes DDL after its client dies), so the resume continues after it.
+ */
+async function resumeProgress(step: PlanStep, deps: StepDeps): Promise<Progress> {
+  const progress = verifiedPrefix(step);
+  const flight = step.resume?.inFlight;
+  const statement = step.script.statements[progress.applied];
+  if (!flight || flight.index !== progress.applied || !statement) return progress;
+  const leftovers = await deps.driver.leftovers();
+  if (leftovers.length > 0) {
+    throw new MigratorError('E_FAILED_MIGRATION', `cannot resume ${step.migration.id}: statement ${flight.index + 1} was cut off half-way and left objects behind`, {
+      at: { file: step.script.file, line: statement.line },
+      hint: `${leftovers.join(' ')} Then run "migrate up --resume" again.`,
+      details: { version: step.migration.id, leftovers },
+    });
+  }
+  const tookEffect = (await deps.driver.schemaFingerprint()) !== flight.fingerprint;
+  deps.emit({ type: 'statement.recovered', id: step.migration.id, index: flight.index, tookEffect });
+  return tookEffect ? { applied: progress.applied + 1, hash: nextHash(progress.hash, statement) } : progress;
+}
+
 async function runJournaled(step: PlanStep, deps: StepDeps, started: number): Promise<Progress> {
-  const progress = resumeProgress(step);
-  const journal = (state: 'in_progress' | 'failed', error: string | null): Promise<void> =>
+  const progress = step.resume ? await resumeProgress(step, deps) : { applied: 0, hash: null };
+  const direction = step.action === 'revert' ? 'down' : 'up';
+  const journal = (state: 'in_progress' | 'failed', detail: Record<string, unknown>): Promise<void> =>
     deps.driver.writeHistory(historyRow(step.migration, deps.context, {
       state, batch: deps.batch, statementsTotal: step.script.statements.length, statementsApplied: progress.applied,
-      appliedHash: progress.hash, executionMs: Math.round(performance.now() - started), error,
+      appliedHash: progress.hash, executionMs: Math.round(performance.now() - started), error: JSON.stringify({ direction, ...detail }),
     }));
-  const direction = step.action === 'revert' ? 'down' : 'up';
+  // Row changes share a transaction with their journal write, so a crash cannot split them. DDL
+  // cannot (it commits by itself on MySQL): the journal first records it in flight, with the schema
+  // fingerprint before it, so a resume can tell whether it completed.
+  const protocol: StatementProtocol = async (statement, index, execute) => {
+    if (isDataStatement(statement.sql)) {
+      const before = { ...progress };
+      await deps.driver.begin();
+      try {
+        await execute();
+        await journal('in_progress', {});
+        await deps.driver.commit();
+      } catch (error) {
+        await deps.driver.rollback().catch(() => undefined);
+        Object.assign(progress, before);
+        throw error;
+      }
+      return;
+    }
+    await journal('in_progress', { inFlight: { index, fingerprint: await deps.driver.schemaFingerprint() } });
+    await execute();
+    await journal('in_progress', {});
+  };
   await deps.driver.assertLock();
-  await journal('in_progress', JSON.stringify({ direction }));
+  await journal('in_progress', {});
   try {
-    await runStatements(runner(step, deps), progress, () => journal('in_progress', JSON.stringify({ direction })));
+    await runStatements(runner(step, deps), progress, protocol);
     await runVerify(step, deps);
   } catch (caught) {
     const error = await withLeftovers(caught, deps.driver);
     // A lost lock or connection means this session may no longer write: the row stays in_progress.
     if (!(error instanceof MigratorError && (error.code === 'E_LOCK_LOST' || error.details['engineKind'] === 'connection_lost'))) {
-      const detail = error instanceof MigratorError ? { code: error.code, message: error.message, direction, ...error.details } : { message: String(error), direction };
-      await journal('failed', JSON.stringify(detail)).catch(() => undefined);
+      const detail = error instanceof MigratorError ? { code: error.code, message: error.message, ...error.details } : { message: String(error) };
+      await journal('failed', detail).catch(() => undefined);
     }
     throw error;
   }

@@ -14,6 +14,7 @@ import { createAdvisoryLock } from './advisory.js';
 import { createLease } from './lease.js';
 import type { RunLock } from './lock.js';
 import { appendAudit, prepareMetadata, readAuditHead, readState, writeHistory } from './metadata.js';
+import { schemaFingerprint } from './fingerprint.js';
 
 /**
  * Connects to the database the URL names (`mysql://user:password@host:3306/db`, also
@@ -101,6 +102,7 @@ function createMysqlDriver(session: MysqlSession, lock: RunLock, options: Server
       // left behind. Nothing to report either way.
       return [];
     },
+    schemaFingerprint: () => schemaFingerprint(session),
     async close() {
       lock.stop();
       await session.close();

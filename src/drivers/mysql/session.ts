@@ -205,8 +205,11 @@ export async function openSession(target: MysqlTarget, options: ServerDriverOpti
       // Integers up to 2^53 come back as numbers, larger ones as exact strings.
       supportBigNumbers: true,
       bigNumberStrings: false,
-      // Explicit although mysql2's default: the lease's UPDATEs count matched rows, not changed ones.
-      flags: ['FOUND_ROWS'],
+      // FOUND_ROWS (mysql2's default too): the lease's UPDATEs count matched rows, not changed ones.
+      // -IGNORE_SPACE: mysql2 sets CLIENT_IGNORE_SPACE by default, which quietly adds IGNORE_SPACE to
+      // the session's sql_mode: "CREATE TABLE count (n int)" then fails, and every routine, trigger
+      // and view is stored with a sql_mode the server's own client would not have used.
+      flags: ['FOUND_ROWS', '-IGNORE_SPACE'],
       connectAttributes: { program_name: options.applicationName },
     });
     const flavour = await configure(connection, options);

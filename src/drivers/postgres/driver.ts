@@ -12,6 +12,7 @@ import { createLease } from './lease.js';
 import type { RunLock } from './run-lock.js';
 import { openSession } from './session.js';
 import type { PgSession } from './session.js';
+import { schemaFingerprint } from './fingerprint.js';
 
 export { advisoryKey, transactionPoolingError } from './advisory.js';
 
@@ -108,6 +109,7 @@ function createPostgresDriver(session: PgSession, lock: RunLock, readOnly: boole
     describeError: (error) => describePgError(error, session.dead, session.scrub),
     lockLost: () => session.dead || lock.lost,
     leftovers: () => invalidIndexes(session),
+    schemaFingerprint: () => schemaFingerprint(session),
     async close() {
       lock.stop();
       await session.close();

@@ -11,6 +11,7 @@ import { sqliteSyntax } from './syntax.js';
 import { createLease } from './lease.js';
 import type { Lease } from './lease.js';
 import { appendAudit, prepareMetadata, readAuditHead, readState, writeHistory } from './metadata.js';
+import { schemaFingerprint } from './fingerprint.js';
 
 /** How to open a SQLite database, see {@link openSqlite}. */
 export interface SqliteOpenOptions {
@@ -152,6 +153,9 @@ function createSqliteDriver(db: Database.Database, options: SqliteOpenOptions, l
     async leftovers() {
       // Every SQLite statement is atomic: a failed one leaves nothing half-built behind.
       return [];
+    },
+    async schemaFingerprint() {
+      return schemaFingerprint(db);
     },
     async close() {
       lease.stop();
