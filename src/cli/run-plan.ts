@@ -4,6 +4,7 @@
  */
 import type { Direction } from '../core/events.js';
 import type { HistoryRow } from '../core/model.js';
+import type { Capabilities } from '../core/ports.js';
 import type { Plan } from '../core/plan/index.js';
 import { faultSpec } from '../config/faults.js';
 import { readHistory, runPlan } from '../core/run/executor.js';
@@ -16,22 +17,24 @@ import { withDriver, type Session } from './session.js';
 export type PlanFor = (history: ReadonlyArray<HistoryRow>) => Plan;
 
 export async function dryRun(session: Session, planFor: PlanFor): Promise<void> {
-  const plan = await withDriver(session, true, async (driver) => planFor((await readHistory(driver)).rows));
+  const { plan, capabilities } = await withDriver(session, true, async (driver) => ({ plan: planFor((await readHistory(driver)).rows), capabilities: driver.capabilities }));
   session.emit({ type: 'run.started', runId: session.context.runId, command: session.context.command, direction: plan.direction, pending: plan.steps.length, dryRun: true });
-  session.output.document({ ok: true, dryRun: true, target: session.target, plan: planJson(plan) });
-  if (!session.output.json) session.io.stdout(planScript(plan, session.target));
+  session.output.document({ ok: true, dryRun: true, target: session.target, plan: planJson(plan, capabilities) });
+  if (!session.output.json) session.io.stdout(planScript(plan, session.target, capabilities));
 }
 
 export async function execute(session: Session, direction: Direction, planFor: PlanFor): Promise<void> {
   const { output } = session;
   if (!output.json) session.subscribe(progressLines(output));
-  const report = await withDriver(session, false, (driver) =>
-    runPlan({
+  let capabilities: Capabilities = { transactionalDdl: false, statementTimeout: false };
+  const report = await withDriver(session, false, (driver) => {
+    capabilities = driver.capabilities;
+    return runPlan({
       driver, context: session.context, emit: session.emit, signal: session.io.signal, lockTimeoutMs: session.config.lock.timeoutMs,
       direction, plan: planFor, lockRetries: session.config.execution.lockRetries, fault: crashHook(faultSpec(session.io.env)),
-    }),
-  );
-  output.document({ ...(runJson(report, session.target, session.context.runId) as object), error: report.error ? errorJson(report.error) : null });
+    });
+  });
+  output.document({ ...(runJson(report, session.target, session.context.runId, capabilities) as object), error: report.error ? errorJson(report.error) : null });
   runSummary(report, output);
   if (report.error) throw report.error;
 }

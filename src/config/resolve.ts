@@ -86,7 +86,9 @@ export function resolveConfig(layers: { readonly file?: { readonly file: string;
     const issue = parsed.error.issues[0];
     const key = issue?.path.join('.') ?? '';
     const layer = origin.get(KEY_OF[key] ?? key) ?? 'defaults';
-    throw new MigratorError('E_CONFIG', `${key} (set by ${layer}): ${issue?.message ?? 'invalid'}`, { hint: 'Fix the value; see docs/configuration.md for every key.' });
+    // Durations are validated in milliseconds but written without the suffix: name the key as written.
+    const shown = key.replace(/Ms$/, '');
+    throw new MigratorError('E_CONFIG', `${shown} (set by ${layer}): ${issue?.message ?? 'invalid'}`, { hint: 'Fix the value; see docs/configuration.md for every key.' });
   }
   return Object.freeze(parsed.data);
 }

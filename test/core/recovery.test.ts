@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { MigratorError } from '../../src/core/errors.js';
 import type { MigratorEvent } from '../../src/core/events.js';
 import type { HistoryRow, Migration, RunContext, Script, Statement } from '../../src/core/model.js';
-import { inspect, planUp } from '../../src/core/plan/index.js';
+import { inspect, planDown, planUp } from '../../src/core/plan/index.js';
 import type { Plan } from '../../src/core/plan/index.js';
 import type { ChainedAuditEntry } from '../../src/core/ports.js';
 import { auditHash } from '../../src/core/run/audit.js';
@@ -412,13 +412,10 @@ describe('up --resume', () => {
     const edited = migration('1', ['up 1.1 edited', 'up 1.2', 'up 1.3', 'up 1.4'], { checksum: 'sha256v1:edited' });
     const before = { executed: driver.executed.length, calls: driver.calls.length };
 
-    const { report } = await run(driver, [edited], { resume: true });
-
-    expect(report.outcome).toBe('failure');
-    const error = errorOf(report);
-    expect(error.code).toBe('E_FAILED_MIGRATION');
-    expect(error.details).toMatchObject({ version: '1', statementsApplied: 2 });
-    expect(error.hint).toContain('migrate repair');
+    // Refused while planning, before any step: a dry run shows the very same refusal.
+    const refusal = run(driver, [edited], { resume: true });
+    await expect(refusal).rejects.toMatchObject({ code: 'E_FAILED_MIGRATION', details: { version: '1', statementsApplied: 2 } });
+    await expect(refusal).rejects.toMatchObject({ hint: expect.stringContaining('migrate repair') });
     expect(driver.executed.length).toBe(before.executed);
     expect(driver.calls.slice(before.calls).filter((c) => c.startsWith('writeHistory'))).toEqual([]);
     expect(driver.history.get('1')).toEqual(failedRow);
@@ -601,6 +598,21 @@ describe('runRepair', () => {
     expect(await repair(driver, [migration('1')])).toEqual([]);
     expect(driver.audit).toEqual([]);
     expect(driver.format).toBeUndefined();
+  });
+});
+
+describe('a failed journaled down', () => {
+  it('points at repair, which is what settles a half-reverted migration', async () => {
+    const driver = createFakeDriver({ transactionalDdl: false, failOn: (sql) => (sql === 'down 1.2' ? new Error('cannot drop') : undefined) });
+    const file = { ...migration('1', 2), down: script('migrations/U1__m1.sql', ['down 1.1', 'down 1.2'], true) };
+    expect((await run(driver, [file])).report.outcome).toBe('success');
+    const events: MigratorEvent[] = [];
+    const report = await runPlan({
+      driver, context, emit: (e) => void events.push(e), signal: new AbortController().signal, lockTimeoutMs: 1000, direction: 'down',
+      plan: (history) => planDown([file], history, { kind: 'steps', count: 1 }),
+    });
+    expect(errorOf(report).hint).toContain('migrate repair --version 1 --as rolled-back');
+    expect(driver.history.get('1')).toMatchObject({ state: 'failed', statementsApplied: 1 });
   });
 });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -32,6 +32,11 @@ describe('resolveConfig precedence: defaults < file < environment < flags', () =
     expect(config.migrations.dirs).toEqual(expectedDirs);
     expect(config.lock.timeoutMs).toBe(timeoutMs);
     expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('names duration keys as they are written, not by their internal millisecond names', () => {
+    const attempt = () => resolveConfig({ file: { file: 'migrator.config.yaml', values: { ddlLockTimeout: '0' } }, environment: {}, flags: {} });
+    expect(attempt).toThrow(/^execution\.lockTimeout \(set by file migrator\.config\.yaml\): /);
   });
 
   it('names the key and the layer that set a bad value', () => {
@@ -75,6 +80,16 @@ describe('loadConfigFile', () => {
 
   it('reports a missing explicit --config file as E_CONFIG', async () => {
     await expect(loadConfigFile(project({}), 'nope.yaml')).rejects.toMatchObject({ code: 'E_CONFIG' });
+  });
+});
+
+describe('migrator.config.example.yaml', () => {
+  it('loads through the real file layer and gives exactly the defaults it documents', async () => {
+    const example = readFileSync(new URL('../../migrator.config.example.yaml', import.meta.url), 'utf8');
+    const layer = await loadConfigFile(project({ 'migrator.config.yaml': example }), undefined);
+    expect(layer).toBeDefined();
+    const documented = resolveConfig({ file: layer, environment: {}, flags: {} });
+    expect(documented).toEqual(resolveConfig({ environment: {}, flags: {} }));
   });
 });
 

@@ -7,15 +7,25 @@ import { ProblemsError } from '../../src/core/errors.js';
 import type { HistoryRow, Migration } from '../../src/core/model.js';
 import { planUp } from '../../src/core/plan/index.js';
 import type { Plan } from '../../src/core/plan/index.js';
-import { row, rows, v } from './plan-fixtures.js';
+import { prefixHash } from '../../src/core/journal-hash.js';
+import { row, rows, v as baseV } from './plan-fixtures.js';
 import type { RowOptions } from './plan-fixtures.js';
+
+/** Every migration here has four statements, so a row can stop part-way through one. */
+const STATEMENTS = [1, 2, 3, 4].map((n) => ({ sql: `SELECT ${n}`, line: n, column: 1 }));
+const v = (...args: Parameters<typeof baseV>): Migration => {
+  const m = baseV(...args);
+  return { ...m, up: { ...m.up, statements: STATEMENTS } };
+};
+/** The recorded running hash after the first `applied` statements: what a resume verifies. */
+const hashOf = (applied: number): string | null => prefixHash(STATEMENTS.slice(0, applied));
 
 /** A journaled row stopped after `applied` of `total` statements, going `direction`. */
 function stopped(id: string, state: 'failed' | 'in_progress', applied: number, options: { direction?: 'up' | 'down' | null; total?: number; batch?: number } & RowOptions = {}): HistoryRow {
   const direction = options.direction === undefined ? 'up' : options.direction;
   return {
     ...row(id, { ...options, state, statementsApplied: applied, statementsTotal: options.total ?? 4 }),
-    appliedHash: applied === 0 ? null : `hash-${id}-${applied}`,
+    appliedHash: hashOf(applied),
     error: direction === null ? null : JSON.stringify({ code: 'E_MIGRATION_FAILED', message: 'boom', direction }),
   };
 }
@@ -40,7 +50,7 @@ const cases: ReadonlyArray<Case> = [
     history: [row('1'), stopped('2', 'failed', 2, { batch: 2 })],
     resume: true,
     expect: ['resume 2', 'apply 3', 'apply 4'],
-    resumeFrom: { from: 2, appliedHash: 'hash-2-2' },
+    resumeFrom: { from: 2, appliedHash: hashOf(2) },
     from: '1',
     to: '4',
   },
@@ -50,7 +60,7 @@ const cases: ReadonlyArray<Case> = [
     history: [row('1'), stopped('2', 'in_progress', 3)],
     resume: true,
     expect: ['resume 2', 'apply 3'],
-    resumeFrom: { from: 3, appliedHash: 'hash-2-3' },
+    resumeFrom: { from: 3, appliedHash: hashOf(3) },
     from: '1',
     to: '3',
   },
@@ -70,7 +80,7 @@ const cases: ReadonlyArray<Case> = [
     history: [row('1'), stopped('2', 'failed', 1, { direction: null })],
     resume: true,
     expect: ['resume 2'],
-    resumeFrom: { from: 1, appliedHash: 'hash-2-1' },
+    resumeFrom: { from: 1, appliedHash: hashOf(1) },
   },
   {
     name: 'only the resumed row, nothing else pending',

@@ -104,6 +104,17 @@ describe('parseMigrationFile', () => {
     expect(parsed.problems[0]?.at).toMatchObject({ file: 'V9__x.sql', line });
   });
 
+  it.each(['BEGIN', 'begin transaction', 'START TRANSACTION', 'COMMIT', 'commit work', 'END', 'ROLLBACK', 'COMMIT AND CHAIN'])('refuses %j inside a migration migrator runs in a transaction', (control) => {
+    const parsed = parseMigrationFile('V1__t.sql', `CREATE TABLE t (a int);\n${control};\n`, sqliteSyntax);
+    expect(parsed.problems[0]).toMatchObject({ code: 'E_MIXED_TRANSACTION', at: { line: 2 } });
+    expect(parsed.problems[0]?.hint).toMatch(/-- migrate:transaction off/);
+  });
+
+  it('accepts transaction control with "-- migrate:transaction off", and savepoints anywhere', () => {
+    expect(parseMigrationFile('V1__t.sql', '-- migrate:transaction off\nSTART TRANSACTION;\nINSERT INTO t VALUES (1);\nCOMMIT;\n', sqliteSyntax).problems).toEqual([]);
+    expect(parseMigrationFile('V1__t.sql', 'SAVEPOINT a;\nROLLBACK TO SAVEPOINT a;\nRELEASE SAVEPOINT a;\n', sqliteSyntax).problems).toEqual([]);
+  });
+
   it('runs a file of only non-transactional statements outside a transaction, like Flyway', () => {
     const parsed = parseMigrationFile('V1__i.sql', 'CREATE INDEX CONCURRENTLY i ON t (a);\n', postgresSyntax);
     expect(parsed.problems).toEqual([]);

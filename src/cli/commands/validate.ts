@@ -25,16 +25,16 @@ export function registerValidate(program: Command, env: CommandEnv): void {
     .action(async (options: ValidateOptions, command: Command) => {
       const session = await env.session(command);
       const { migrations, problems: fileProblems } = await session.inspectFiles();
-      const history = await withDriver(session, true, async (driver) => (await readHistory(driver)).rows);
+      const { history, capabilities } = await withDriver(session, true, async (driver) => ({ history: (await readHistory(driver)).rows, capabilities: driver.capabilities }));
       const policy = { outOfOrder: session.config.order === 'allow-out-of-order' };
       const inspection = inspect(migrations, history, policy);
       const problems = sortProblems([...fileProblems, ...inspection.problems]);
       const pending = inspection.entries.filter((e) => e.state === 'pending' || e.state === 'outdated').length;
       const plan = problems.length === 0 ? planUp(migrations, history, { policy }) : undefined;
-      session.output.document({ ok: problems.length === 0 && (options.pending !== false || pending === 0), target: session.target, files: migrations.length, applied: history.filter((h) => h.state === 'applied').length, pending, current: inspection.current, problems, plan: options.dryRun && plan ? planJson(plan) : null });
+      session.output.document({ ok: problems.length === 0 && (options.pending !== false || pending === 0), target: session.target, files: migrations.length, applied: history.filter((h) => h.state === 'applied').length, pending, current: inspection.current, problems, plan: options.dryRun && plan ? planJson(plan, capabilities) : null });
       if (problems.length > 0) throw new ProblemsError(problems);
       session.output.line(`OK: ${migrations.length} migration file${migrations.length === 1 ? '' : 's'} valid, database history consistent (${session.target}), ${pending} pending.`);
-      if (options.dryRun && plan && !session.output.json) session.io.stdout(planScript(plan, session.target));
+      if (options.dryRun && plan && !session.output.json) session.io.stdout(planScript(plan, session.target, capabilities));
       if (options.pending === false && pending > 0) {
         throw new MigratorError('E_PENDING', `${pending} migration${pending === 1 ? ' is' : 's are'} pending and --no-pending was given`, { hint: 'Apply them with "migrate up" first, or drop --no-pending.' });
       }

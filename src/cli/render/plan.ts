@@ -4,6 +4,8 @@
  * the very Plan object the executor would run.
  */
 import type { Plan, PlanStep } from '../../core/plan/index.js';
+import type { Capabilities } from '../../core/ports.js';
+import { runsInTransaction } from '../../core/run/step.js';
 
 export interface PlanJson {
   readonly direction: Plan['direction'];
@@ -22,7 +24,8 @@ export interface PlanJson {
   }>;
 }
 
-export function planJson(plan: Plan): PlanJson {
+/** `capabilities` of the engine decide whether a step really runs in a transaction there. */
+export function planJson(plan: Plan, capabilities: Capabilities): PlanJson {
   return {
     direction: plan.direction,
     fromVersion: plan.fromVersion,
@@ -33,7 +36,7 @@ export function planJson(plan: Plan): PlanJson {
       description: step.migration.description,
       action: step.action,
       file: step.script.file,
-      transactional: step.script.transactional,
+      transactional: runsInTransaction(step, capabilities),
       resumeFrom: step.resume ? step.resume.from + 1 : null,
       statements: step.script.statements.slice(step.resume?.from ?? 0).map((s) => ({ line: s.line, sql: s.sql })),
     })),
@@ -43,12 +46,12 @@ export function planJson(plan: Plan): PlanJson {
 const VERB: Record<PlanStep['action'], string> = { apply: 'apply', reapply: 'reapply', revert: 'revert', resume: 'resume' };
 
 /** The dry-run script: SQL a person could read, or run by hand, in plan order. */
-export function planScript(plan: Plan, target: string): string {
+export function planScript(plan: Plan, target: string, capabilities: Capabilities): string {
   const lines: string[] = [`-- migrator dry run against ${target}: nothing was written`];
   lines.push(`-- ${plan.steps.length} step${plan.steps.length === 1 ? '' : 's'}, version ${plan.fromVersion ?? '(none)'} -> ${plan.toVersion ?? '(none)'}`);
   for (const step of plan.steps) {
     const m = step.migration;
-    lines.push('', `-- ${VERB[step.action]} ${m.id}${m.version ? ` (${m.description})` : ''}: ${step.script.file}${step.script.transactional ? '' : ' [outside a transaction]'}`);
+    lines.push('', `-- ${VERB[step.action]} ${m.id}${m.version ? ` (${m.description})` : ''}: ${step.script.file}${runsInTransaction(step, capabilities) ? '' : ' [outside a transaction, journaled]'}`);
     const from = step.resume?.from ?? 0;
     if (from > 0) lines.push(`-- (statements 1-${from} were applied before: resuming at ${from + 1})`);
     for (const statement of step.script.statements.slice(from)) {

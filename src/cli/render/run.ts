@@ -1,6 +1,7 @@
 /** Renders a run as it happens (one line per migration) and its summary. */
 import type { RunReport } from '../../core/run/executor.js';
 import type { MigratorEvent } from '../../core/events.js';
+import type { Capabilities } from '../../core/ports.js';
 import type { Output } from '../io.js';
 import { planJson } from './plan.js';
 
@@ -25,7 +26,7 @@ export function progressLines(output: Output): (event: MigratorEvent) => void {
   };
 }
 
-export function runJson(report: RunReport, target: string, runId: string): unknown {
+export function runJson(report: RunReport, target: string, runId: string, capabilities: Capabilities): unknown {
   return {
     ok: report.outcome === 'success',
     runId,
@@ -36,7 +37,7 @@ export function runJson(report: RunReport, target: string, runId: string): unkno
     toVersion: report.outcome === 'success' ? report.plan.toVersion : null,
     durationMs: Math.round(report.durationMs),
     completed: report.completed.map((c) => ({ ...c, durationMs: Math.round(c.durationMs) })),
-    plan: planJson(report.plan),
+    plan: planJson(report.plan, capabilities),
   };
 }
 

@@ -48,6 +48,7 @@ export function renderStatus(inspection: Inspection, target: string, output: Out
   output.line();
   if (inspection.entries.length === 0) {
     output.line('No migrations found and none applied.');
+    for (const problem of inspection.problems) output.line(`problem[${problem.code}]: ${problem.message}`);
     return;
   }
   const rows = [['VERSION', 'DESCRIPTION', 'STATE', 'APPLIED AT', 'BATCH']];

@@ -8,6 +8,7 @@ import type { HistoryRow, Migration, Script } from '../model.js';
 import { canonicalRef, compareVersions } from '../version.js';
 import { describeId } from './files.js';
 import { maxVersionId } from './history.js';
+import { prefixHash } from '../journal-hash.js';
 import { analyse } from './inspect.js';
 import { failedDirection, journalDetail } from './problems.js';
 import type { Plan, PlanStep, StatusEntry, UpOptions } from './types.js';
@@ -40,8 +41,10 @@ export function planUp(
   if (target !== undefined) checkDependencies(chosen, entryById, target);
   const resumed = resumable.map((e) => {
     const row = e.history as HistoryRow;
+    const m = e.migration as Migration;
+    checkResumablePrefix(m, row);
     const { inFlight } = journalDetail(row);
-    return Object.freeze({ migration: e.migration as Migration, action: 'resume' as const, script: (e.migration as Migration).up, resume: { from: row.statementsApplied, appliedHash: row.appliedHash, inFlight } });
+    return Object.freeze({ migration: m, action: 'resume' as const, script: m.up, resume: { from: row.statementsApplied, appliedHash: row.appliedHash, inFlight } });
   });
   const steps = [...resumed, ...chosen.map((m) => makeStep(m, entryById.get(m.id)?.state === 'outdated' ? 'reapply' : 'apply', m.up))];
   const toVersion = [...resumable.map((e) => e.migration as Migration), ...chosen].reduce<string | null>(
@@ -49,6 +52,17 @@ export function planUp(
     inspection.current,
   );
   return freezePlan('up', steps, inspection.current, toVersion);
+}
+
+/** A resume continues only if the statements applied before are the ones in the file now. */
+function checkResumablePrefix(m: Migration, row: HistoryRow): void {
+  const from = row.statementsApplied;
+  if (from === 0 || (from <= m.up.statements.length && prefixHash(m.up.statements.slice(0, from)) === row.appliedHash)) return;
+  throw new MigratorError('E_FAILED_MIGRATION', `cannot resume ${describeId(m.id)}: the first ${from} statements of ${m.file} are not the ones that were applied`, {
+    at: { file: m.file },
+    hint: 'Only statements after the failed one may change before a resume. Restore the applied statements as they were, or fix the database by hand and run "migrate repair".',
+    details: { version: m.id, statementsApplied: from },
+  });
 }
 
 /** Failed or in-progress `up` rows whose file is here: what `--resume` continues. */

@@ -54,7 +54,9 @@ export function statementFailure(input: StatementFailureInput): MigratorError {
       : `The connection was lost while statement ${index + 1} ran outside a transaction; the migration stays in_progress with ${applied} statements recorded. Once the server is reachable, run "migrate up --resume": it checks whether statement ${index + 1} took effect and continues from there (it stops and says so if the statement left something half-built, such as an INVALID index).`
     : input.transactional
       ? `Nothing of this migration was applied: its transaction was rolled back (migrations before it in this run stay as they are). Fix the statement and run ${again} again.`
-      : `This migration ran outside a transaction: ${applied} of ${total} statements were applied and recorded, and it is marked failed. Fix the cause, then either complete it with "migrate up --resume" (runs statement ${index + 1} onwards), or repair the database by hand and record it with "migrate repair".`;
+      : script === migration.down
+        ? `This revert ran outside a transaction: ${applied} of ${total} statements of the down script were applied and recorded, and the migration is marked failed. Finish or undo the revert by hand, then record what the database holds with "migrate repair --version ${migration.id} --as rolled-back" (or "--as applied").`
+        : `This migration ran outside a transaction: ${applied} of ${total} statements were applied and recorded, and it is marked failed. Fix the cause, then either complete it with "migrate up --resume" (runs statement ${index + 1} onwards), or repair the database by hand and record it with "migrate repair".`;
   const message = lost ? `the connection was lost during ${label(migration)}, statement ${index + 1} of ${total}: ${engine.message}` : `${label(migration)} failed at statement ${index + 1} of ${total} (${script.file}:${where.line}:${where.column}): ${engine.message}`;
   return new MigratorError('E_MIGRATION_FAILED', message, {
     at: { file: script.file, line: where.line, column: where.column },

@@ -3,8 +3,8 @@
  * a signal or a lost lease, translate engine errors, and retry a journaled statement that failed
  * only on a lock timeout (it changed nothing, so running it again is safe).
  */
-import { createHash } from 'node:crypto';
 import { MigratorError } from '../errors.js';
+import { nextHash, prefixHash } from '../journal-hash.js';
 import type { EventSink } from '../events.js';
 import type { Statement } from '../model.js';
 import type { PlanStep } from '../plan/index.js';
@@ -28,15 +28,7 @@ export interface StatementRunner {
   readonly lockRetries: number;
 }
 
-/** The running hash after `statement`: what a resume compares the applied prefix against. */
-export function nextHash(previous: string | null, statement: Statement): string {
-  return createHash('sha256').update(previous ?? '').update('\n').update(statement.sql).digest('hex');
-}
-
-/** The running hash of a sequence of statements (null when empty). */
-export function prefixHash(statements: ReadonlyArray<Statement>): string | null {
-  return statements.reduce<string | null>((hash, statement) => nextHash(hash, statement), null);
-}
+export { nextHash, prefixHash };
 
 /** Backoff before retry `attempt` (1-based) after a lock timeout: 0.5 s, 1 s, 2 s, ... capped at 10 s. */
 export function retryDelay(attempt: number): number {

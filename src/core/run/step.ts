@@ -8,7 +8,7 @@ import { MigratorError } from '../errors.js';
 import type { Direction, EventSink } from '../events.js';
 import type { HistoryRow, RunContext, Script } from '../model.js';
 import type { PlanStep } from '../plan/index.js';
-import type { Driver } from '../ports.js';
+import type { Capabilities, Driver } from '../ports.js';
 import type { AuditChain } from './audit.js';
 import type { FaultHook } from './faults.js';
 import { interrupted, isDataStatement, lockLostError, nextHash, prefixHash, retryDelay, runStatements, type Progress, type StatementProtocol, type StatementRunner } from './statements.js';
@@ -39,8 +39,12 @@ function isTrue(value: unknown): boolean {
 }
 
 /** Whether the step runs inside one transaction with its metadata writes. A resume never does. */
-export function usesTransaction(step: PlanStep, driver: Driver): boolean {
-  return driver.capabilities.transactionalDdl && step.script.transactional && step.action !== 'resume';
+export function runsInTransaction(step: PlanStep, capabilities: Capabilities): boolean {
+  return capabilities.transactionalDdl && step.script.transactional && step.action !== 'resume';
+}
+
+function usesTransaction(step: PlanStep, driver: Driver): boolean {
+  return runsInTransaction(step, driver.capabilities);
 }
 
 function runner(step: PlanStep, deps: StepDeps): StatementRunner {
@@ -202,9 +206,10 @@ async function withLeftovers(error: unknown, driver: Driver): Promise<unknown> {
   if (!(error instanceof MigratorError) || error.code !== 'E_MIGRATION_FAILED' || error.details['engineKind'] === 'connection_lost') return error;
   const leftovers = await driver.leftovers().catch(() => []);
   if (leftovers.length === 0) return error;
+  const sentences = leftovers.map((sentence) => (/[.!?]$/.test(sentence) ? sentence : `${sentence}.`));
   return new MigratorError(error.code, error.message, {
     ...(error.at ? { at: error.at } : {}),
-    hint: `${leftovers.join(' ')} ${error.hint ?? ''}`.trim(),
+    hint: `${sentences.join(' ')} ${error.hint ?? ''}`.trim(),
     cause: error.cause,
     details: { ...error.details, leftovers },
   });

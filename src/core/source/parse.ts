@@ -3,7 +3,7 @@
  * Pure: the loader does the reading. Every problem is collected, so `validate` can list them all.
  */
 import type { Problem } from '../errors.js';
-import type { Directives, Script } from '../model.js';
+import type { Directives, Script, Statement } from '../model.js';
 import { checksumOf, normaliseText } from './checksum.js';
 import { applyMarkerOptions, emptyDirectives, readDirectives, type DirectiveScope, type MutableDirectives } from './directives.js';
 import { isNonTransactional, scanStatements } from './scanner.js';
@@ -43,6 +43,7 @@ function buildScript(input: ScriptInput): { script: Script; problems: Problem[] 
   applyMarkerOptions(section.options, directives);
   problems.push(...readDirectives({ text: section.text, line: section.line, firstStatementLine: scan.statements[0]?.line, file, scope: input.scope }, directives));
   const statements = scan.statements;
+  if (directives.transaction) problems.push(...transactionControl(file, statements));
   const special = statements.filter((s) => isNonTransactional(s.sql, syntax));
   let transactional = directives.transaction;
   if (transactional && special.length > 0) {
@@ -60,6 +61,23 @@ function buildScript(input: ScriptInput): { script: Script; problems: Problem[] 
     }
   }
   return { script: Object.freeze({ file, statements: Object.freeze(statements), transactional, timeoutMs: directives.timeoutMs }), problems };
+}
+
+const TRANSACTION_CONTROL = /^(?:begin(?: (?:transaction|work|immediate|deferred|exclusive))?|start transaction\b.*|(?:commit|rollback|abort|end)(?: (?:work|transaction))?(?: and (?:no )?chain)?)$/i;
+
+/**
+ * A migration that runs in migrator's transaction must not open or end one of its own: a COMMIT
+ * would commit the migration without its history row. (`ROLLBACK TO SAVEPOINT` is fine.)
+ */
+function transactionControl(file: string, statements: ReadonlyArray<Statement>): Problem[] {
+  return statements
+    .filter((s) => TRANSACTION_CONTROL.test(s.sql.replace(/\s+/g, ' ').trim()))
+    .map((s) => ({
+      code: 'E_MIXED_TRANSACTION' as const,
+      message: `${file}:${s.line}: "${excerpt(s.sql)}" would end the transaction migrator runs this migration in, before its history row is written`,
+      at: { file, line: s.line, column: s.column },
+      hint: 'Remove it: each migration already commits with its history row, or not at all. To manage transactions yourself, add "-- migrate:transaction off" to the header.',
+    }));
 }
 
 /** A short single-line excerpt of a statement for messages. */
