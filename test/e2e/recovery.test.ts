@@ -97,7 +97,7 @@ describe.concurrent('a journaled migration that failed part-way', () => {
 
     const result = await project.run(['up', '--resume']);
     expect(result.code, result.stderr).toBe(EXIT.stateDisagrees);
-    expect(result.stderr).toMatch(/^error\[E_FAILED_MIGRATION\]: cannot resume 1\b/m);
+    expect(result.stderr).toMatch(/^error\[E_FAILED_MIGRATION\]: cannot resume version 1\b/m);
     const after = dbState(project.dbPath);
     expect(after.schema).toEqual(before.schema);
     expect(after.history).toEqual(before.history);

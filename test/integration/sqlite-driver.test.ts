@@ -138,6 +138,19 @@ describe('SQLite driver', () => {
       expect(await (await open()).tryLock(owner('next'))).toMatchObject({ acquired: false, holder: { owner: 'ghost', pid: deadPid } });
     });
 
+    it('reports "not acquired" when a reader keeps the lease COMMIT busy, and holds nothing afterwards', async () => {
+      const driver = await open();
+      await driver.prepareMetadata(1);
+      const reader = raw();
+      // A reader's SHARED lock lets BEGIN IMMEDIATE through but makes COMMIT (EXCLUSIVE) busy.
+      reader.exec('BEGIN');
+      reader.prepare('SELECT count(*) FROM migrator_history').get();
+      expect(await driver.tryLock(owner('run-a'))).toEqual({ acquired: false, holder: undefined });
+      await expect(driver.assertLock()).rejects.toMatchObject({ code: 'E_LOCK_LOST' });
+      reader.exec('COMMIT');
+      expect(await driver.tryLock(owner('run-a'))).toEqual({ acquired: true });
+    });
+
     it('takes over an expired lease (holder gone without unlock)', async () => {
       const holder = await open({ leaseMs: 300 });
       await holder.tryLock(owner('holder'));

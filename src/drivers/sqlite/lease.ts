@@ -94,11 +94,16 @@ class SqliteLease implements Lease {
         return { acquired: false, holder: this.peekHolder() };
       }
       let attempt: LockAttempt;
+      const previous = this.mine;
       try {
         attempt = this.acquire(owner);
         this.db.exec('COMMIT');
       } catch (error) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        this.mine = previous;
+        // In rollback-journal mode COMMIT must wait for every reader to finish; without a busy
+        // timeout that is SQLITE_BUSY, which only means "not this time": the core polls again.
+        if (isBusy(error)) return { acquired: false, holder: undefined };
         throw error;
       }
       if (attempt.acquired) this.startHeartbeat();
