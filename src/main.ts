@@ -6,6 +6,8 @@ import { CommanderError } from 'commander';
 import { ExitCode, MigratorError } from './core/errors.js';
 import type { CliIO } from './cli/io.js';
 import { buildProgram } from './cli/program.js';
+import { registerVariableSecrets } from './config/load.js';
+import { createSecretRegistry } from './config/redact.js';
 import { errorJson, renderError } from './cli/render/error.js';
 import { toolVersion } from './version.js';
 
@@ -21,8 +23,23 @@ function internalError(error: unknown): MigratorError {
   });
 }
 
+/**
+ * The redactor, seeded before anything runs with the secrets the process was given directly
+ * (`--url`, DATABASE_URL, MIGRATOR_URL, MIGRATOR_PASSWORD), and streams that scrub with it.
+ */
+function protectedIO(argv: ReadonlyArray<string>, io: Omit<CliIO, 'secrets'>): CliIO {
+  const secrets = createSecretRegistry();
+  registerVariableSecrets(io.env, secrets);
+  argv.forEach((arg, i) => {
+    if (argv[i - 1] === '--url') secrets.addUrl(arg);
+    else if (arg.startsWith('--url=')) secrets.addUrl(arg.slice('--url='.length));
+  });
+  return { ...io, secrets, stdout: (text) => io.stdout(secrets.scrub(text)), stderr: (text) => io.stderr(secrets.scrub(text)) };
+}
+
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
-export async function main(argv: ReadonlyArray<string>, io: CliIO): Promise<number> {
+export async function main(argv: ReadonlyArray<string>, processIO: Omit<CliIO, 'secrets'>): Promise<number> {
+  const io = protectedIO(argv, processIO);
   // Handled here rather than by commander: a global --version would swallow "down --version <v>".
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
     io.stdout(`${toolVersion()}\n`);

@@ -1,3 +1,5 @@
+import type { SecretRegistry } from '../config/redact.js';
+
 /**
  * Everything the CLI takes from the process, passed in by `bin.ts`, so the whole CLI runs in tests
  * against plain objects and nothing below `main.ts` touches `process`.
@@ -11,6 +13,8 @@ export interface CliIO {
   readonly pid: number;
   /** Aborted on the first SIGINT/SIGTERM; its reason is the signal name. */
   readonly signal: AbortSignal;
+  /** Every secret known so far; stdout and stderr above are already scrubbed with it. */
+  readonly secrets: SecretRegistry;
 }
 
 /** Where a command's results go: streamed lines for people, or one JSON document for machines. */

@@ -5,6 +5,7 @@
 import { Command, Option } from 'commander';
 import type { CliIO } from './io.js';
 import { createSession, type GlobalOptions, type Session } from './session.js';
+import { registerConfig } from './commands/config.js';
 import { registerCreate } from './commands/create.js';
 import { registerDown } from './commands/down.js';
 import { registerRepair } from './commands/repair.js';
@@ -34,7 +35,8 @@ Exit codes:
   70   internal error (a bug: please report it with the output of --verbose)
   130  interrupted (143 on SIGTERM)
 
-Configuration, lowest to highest: defaults < config file < DATABASE_URL < options.
+Configuration, lowest to highest: defaults < config file (then its environments.<name> block) <
+.env < environment variables (MIGRATOR_*, DATABASE_URL) < options. "migrate config" shows the result.
 Default database: sqlite:./migrator.db; default migrations directory: ./migrations.
 `;
 
@@ -46,6 +48,8 @@ export function buildProgram(io: CliIO, argv: ReadonlyArray<string>): Command {
   const program = new Command('migrate')
     .description('migrator: safe, clear, fast database migrations for PostgreSQL, MySQL/MariaDB and SQLite')
     .option('-c, --config <path>', 'config file (default: migrator.config.{yaml,yml,json,js} or .migratorrc* in the working directory)')
+    .option('-e, --env <name>', 'the environments.<name> block of the config file to use (default: $MIGRATOR_ENV)')
+    .option('--env-file <path>', 'read variables from this file instead of ./.env')
     .option('--url <url>', 'database URL (default: $DATABASE_URL, else sqlite:./migrator.db)')
     .option('--dir <dir>', 'migrations directory; repeat for several (default: ./migrations)', collect)
     .option('--json', 'print one JSON document on stdout (logs stay on stderr)')
@@ -70,5 +74,6 @@ export function buildProgram(io: CliIO, argv: ReadonlyArray<string>): Command {
   registerValidate(program, env);
   registerCreate(program, env);
   registerRepair(program, env);
+  registerConfig(program, env);
   return program;
 }

@@ -13,8 +13,7 @@ import type { Driver } from '../core/ports.js';
 import { loadMigrations } from '../core/source/loader.js';
 import type { SqlSyntax } from '../core/source/syntax.js';
 import { redactUrl } from '../config/redact.js';
-import { loadConfigFile } from '../config/file.js';
-import { environmentLayer, resolveConfig } from '../config/resolve.js';
+import { loadConfiguration, type LoadedConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { chooseDriver, type DriverChoice } from '../drivers/registry.js';
 import { createLogger, type LogLevel } from '../observability/logger.js';
@@ -25,6 +24,8 @@ import { createOutput, type CliIO, type Output } from './io.js';
 /** The global options, as commander parsed them. */
 export interface GlobalOptions {
   readonly config?: string;
+  readonly env?: string;
+  readonly envFile?: string;
   readonly url?: string;
   readonly dir?: ReadonlyArray<string>;
   readonly json?: boolean;
@@ -36,6 +37,8 @@ export interface GlobalOptions {
 
 export interface Session {
   readonly config: Config;
+  /** Which layer set each key, and the files read (for `migrate config`). */
+  readonly loaded: LoadedConfig;
   readonly io: CliIO;
   readonly output: Output;
   readonly logger: Logger;
@@ -70,11 +73,22 @@ function commandLine(argv: ReadonlyArray<string>): string {
 }
 
 export async function createSession(globals: GlobalOptions, io: CliIO, argv: ReadonlyArray<string>): Promise<Session> {
-  const config = resolveConfig({
-    file: await loadConfigFile(io.cwd, globals.config),
-    environment: environmentLayer(io.env),
-    flags: { url: globals.url, dirs: globals.dir, lockTimeout: globals.lockTimeout, actor: globals.actor, logLevel: globals.verbose && !globals.logLevel ? 'debug' : globals.logLevel },
+  const loaded = await loadConfiguration({
+    cwd: io.cwd,
+    env: io.env,
+    configFile: globals.config,
+    envFile: globals.envFile,
+    environment: globals.env,
+    secrets: io.secrets,
+    flags: {
+      url: globals.url,
+      'migrations.dirs': globals.dir,
+      'lock.timeout': globals.lockTimeout,
+      actor: globals.actor,
+      'log.level': globals.verbose && !globals.logLevel ? 'debug' : globals.logLevel,
+    },
   });
+  const { config } = loaded;
   const level = (globals.logLevel === undefined && !globals.verbose && io.stderrIsTTY ? 'warn' : config.log.level) as LogLevel;
   const logger = createLogger({ level, write: io.stderr, pretty: io.stderrIsTTY });
   const bus = createEventBus();
@@ -86,10 +100,14 @@ export async function createSession(globals: GlobalOptions, io: CliIO, argv: Rea
     host: os.hostname(),
     pid: io.pid,
     environment: config.environment,
-    command: commandLine(argv),
+    command: io.secrets.scrub(commandLine(argv)),
     toolVersion: toolVersion(),
     now: () => new Date(),
+    redact: io.secrets.scrub,
   };
+  if (globals.url !== undefined && /^[a-z][a-z0-9+.-]*:\/\/[^:@/]*:[^@]+@/i.test(globals.url)) {
+    logger.warn('the --url holds a password, which other users of this machine can see in the process list: use DATABASE_URL, password.file or password.command instead');
+  }
   const inspectFiles = async () => {
     const syntax = await driver.syntax();
     const loaded = await loadMigrations({ dirs: config.migrations.dirs, syntax, cwd: io.cwd });
@@ -97,6 +115,7 @@ export async function createSession(globals: GlobalOptions, io: CliIO, argv: Rea
   };
   return {
     config,
+    loaded,
     io,
     output: createOutput(io, globals.json === true),
     logger,
@@ -116,6 +135,7 @@ export async function createSession(globals: GlobalOptions, io: CliIO, argv: Rea
       driver.open({
         readOnly,
         cwd: io.cwd,
+        password: loaded.password,
         server: {
           lockStrategy: config.lock.strategy,
           ddlLockTimeoutMs: config.execution.lockTimeoutMs,

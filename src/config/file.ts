@@ -2,30 +2,42 @@
  * The config-file layer. cosmiconfig finds `migrator.config.{yaml,yml,json,js,cjs,mjs}`,
  * `.migratorrc*` or `package.json#migrator` in the working directory, or loads `--config <path>`.
  * Unknown keys are errors: a misspelt key silently ignored is a production incident waiting.
+ * Shared keys sit at the top; `environments:` holds one isolated block per environment.
  */
 import path from 'node:path';
 import { z } from 'zod';
 import { MigratorError } from '../core/errors.js';
-import type { LayerValues } from './resolve.js';
+import { parseDuration } from '../core/source/directives.js';
+import { interpolate } from './interpolate.js';
+import type { ConfigKey, PasswordSource, RawValue } from './keys.js';
+import type { Layer } from './layers.js';
 
-const fileSchema = z
+const duration = z.union([z.string(), z.number().nonnegative()]);
+const password = z.union([
+  z.string(),
+  z.object({ file: z.string().min(1) }).strict(),
+  z.object({ command: z.string().min(1), timeout: duration.optional() }).strict(),
+]);
+
+const blockSchema = z
   .object({
     url: z.string().min(1).optional(),
+    password: password.optional(),
     migrations: z.object({ dirs: z.array(z.string().min(1)).min(1).optional() }).strict().optional(),
     order: z.enum(['strict', 'allow-out-of-order']).optional(),
-    lock: z.object({ timeout: z.union([z.string(), z.number().nonnegative()]).optional(), strategy: z.enum(['advisory', 'table']).optional() }).strict().optional(),
+    lock: z.object({ timeout: duration.optional(), strategy: z.enum(['advisory', 'table']).optional() }).strict().optional(),
     execution: z
-      .object({
-        lockTimeout: z.union([z.string(), z.number().positive()]).optional(),
-        statementTimeout: z.union([z.string(), z.number().positive()]).optional(),
-        lockRetries: z.number().int().min(0).max(100).optional(),
-      })
+      .object({ lockTimeout: duration.optional(), statementTimeout: duration.optional(), lockRetries: z.number().int().min(0).max(100).optional() })
       .strict()
       .optional(),
     actor: z.string().min(1).optional(),
     log: z.object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional() }).strict().optional(),
   })
   .strict();
+
+const fileSchema = blockSchema.extend({ environments: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'environment names use letters, digits, _ . -'), blockSchema).optional() }).strict();
+
+type Block = z.infer<typeof blockSchema>;
 
 export const SEARCH_PLACES = [
   'package.json',
@@ -44,9 +56,12 @@ export const SEARCH_PLACES = [
   'migrator.config.mjs',
 ];
 
-export interface FileLayer {
+/** A config file, validated but not yet interpolated. */
+export interface FileConfig {
+  /** The file, relative to the working directory. */
   readonly file: string;
-  readonly values: LayerValues;
+  readonly base: Block;
+  readonly environments: Readonly<Record<string, Block>>;
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
@@ -55,7 +70,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 }
 
 /** Finds and validates the config file; `undefined` when there is none (and none was asked for). */
-export async function loadConfigFile(cwd: string, explicit: string | undefined): Promise<FileLayer | undefined> {
+export async function loadConfigFile(cwd: string, explicit: string | undefined): Promise<FileConfig | undefined> {
   const { cosmiconfig } = await import('cosmiconfig');
   const explorer = cosmiconfig('migrator', { searchPlaces: SEARCH_PLACES, searchStrategy: 'none' });
   let result;
@@ -63,7 +78,8 @@ export async function loadConfigFile(cwd: string, explicit: string | undefined):
     result = explicit ? await explorer.load(path.resolve(cwd, explicit)) : await explorer.search(cwd);
   } catch (error) {
     const where = explicit ?? 'the config file';
-    throw new MigratorError('E_CONFIG', `cannot read ${where}: ${(error as Error).message.split('\n')[0]}`, { at: { file: explicit ?? cwd }, cause: error, hint: 'Fix the syntax of the file, or point --config at the right one.' });
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message.split('\n')[0];
+    throw new MigratorError('E_CONFIG', `cannot read ${where}: ${reason}`, { at: { file: explicit ?? cwd }, cause: error, hint: 'Fix the syntax of the file, or point --config at the right one.' });
   }
   if (!result || result.isEmpty) return undefined;
   const file = path.relative(cwd, result.filepath) || result.filepath;
@@ -73,25 +89,43 @@ export async function loadConfigFile(cwd: string, explicit: string | undefined):
     const key = issue?.path.join('.') || '(top level)';
     throw new MigratorError('E_CONFIG', `${file}: ${key}: ${issue ? describeIssue(issue) : 'invalid'}`, {
       at: { file },
-      hint: 'Valid keys: url, migrations.dirs, order, lock.timeout, lock.strategy, execution.lockTimeout, execution.statementTimeout, execution.lockRetries, actor, log.level (docs/configuration.md).',
+      hint: 'Valid keys: url, password, migrations.dirs, order, lock.timeout, lock.strategy, execution.lockTimeout, execution.statementTimeout, execution.lockRetries, actor, log.level, environments.<name>.* (docs/configuration.md).',
     });
   }
-  const config = parsed.data;
-  // A bare number is seconds, as on the command line (--lock-timeout 30).
-  const ms = (value: string | number | undefined) => (typeof value === 'number' ? `${value}s` : value);
-  return {
-    file,
-    values: {
-      url: config.url,
-      dirs: config.migrations?.dirs,
-      order: config.order,
-      lockTimeout: ms(config.lock?.timeout),
-      lockStrategy: config.lock?.strategy,
-      ddlLockTimeout: ms(config.execution?.lockTimeout),
-      statementTimeout: ms(config.execution?.statementTimeout),
-      lockRetries: config.execution?.lockRetries,
-      actor: config.actor,
-      logLevel: config.log?.level,
-    },
+  const { environments = {}, ...base } = parsed.data;
+  return { file, base, environments };
+}
+
+const asText = (value: string | number | undefined): string | undefined => (typeof value === 'number' ? `${value}s` : value);
+
+function passwordSource(value: NonNullable<Block['password']>, text: (s: string) => string, where: string): PasswordSource {
+  if (typeof value === 'string') return { kind: 'literal', value: text(value) };
+  if ('file' in value) return { kind: 'file', path: text(value.file) };
+  const timeoutMs = value.timeout === undefined ? 10_000 : parseDuration(String(asText(value.timeout)));
+  if (timeoutMs === undefined || timeoutMs <= 0) throw new MigratorError('E_CONFIG', `${where}: password.timeout "${String(value.timeout)}" is not a duration`, { hint: 'Use a duration such as 10s.' });
+  return { kind: 'command', command: text(value.command), timeoutMs };
+}
+
+/**
+ * One block of the file as a layer, `${env:NAME}` resolved with `lookup`. Only the blocks in use
+ * are read, so a variable that only another environment needs may stay unset.
+ */
+export function blockLayer(block: Block, name: string, lookup: (variable: string) => string | undefined): Layer {
+  const values = new Map<ConfigKey, RawValue>();
+  const put = (key: ConfigKey, value: RawValue | undefined): void => {
+    if (value !== undefined) values.set(key, value);
   };
+  const text = (key: string) => (value: string): string => interpolate(value, lookup, `${key} (set by ${name})`);
+  put('url', block.url === undefined ? undefined : text('url')(block.url));
+  put('password', block.password === undefined ? undefined : passwordSource(block.password, text('password'), name));
+  put('migrations.dirs', block.migrations?.dirs?.map(text('migrations.dirs')));
+  put('order', block.order);
+  put('lock.timeout', asText(block.lock?.timeout));
+  put('lock.strategy', block.lock?.strategy);
+  put('execution.lockTimeout', asText(block.execution?.lockTimeout));
+  put('execution.statementTimeout', asText(block.execution?.statementTimeout));
+  put('execution.lockRetries', block.execution?.lockRetries);
+  put('actor', block.actor === undefined ? undefined : text('actor')(block.actor));
+  put('log.level', block.log?.level);
+  return { name, values };
 }

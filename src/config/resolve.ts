@@ -1,94 +1,98 @@
 /**
- * Builds the effective configuration from its layers, lowest to highest: defaults < config file <
- * environment variables < flags. Environment variables are passed in (never read from `process.env` here), so
- * precedence is testable with plain objects.
+ * Builds the effective configuration from its layers, lowest to highest: defaults < config file
+ * (top level, then the selected environment's block) < `.env` < environment variables < flags.
+ * Everything comes in as plain data (never `process.env` read here), so precedence is testable.
  */
 import { MigratorError } from '../core/errors.js';
 import { parseDuration } from '../core/source/directives.js';
+import { blockLayer, type FileConfig } from './file.js';
+import type { ConfigKey, RawValue } from './keys.js';
+import { DEFAULTS, flagsLayer, variablesLayer, type Layer } from './layers.js';
 import { configSchema, type Config } from './schema.js';
 
-export type LayerName = 'defaults' | 'environment' | 'flags' | `file ${string}`;
-
-/** Values a layer sets; `undefined` leaves the lower layer's value. */
-export interface LayerValues {
-  readonly url?: string | undefined;
-  readonly dirs?: ReadonlyArray<string> | undefined;
-  readonly order?: string | undefined;
-  readonly lockTimeout?: string | undefined;
-  readonly lockStrategy?: string | undefined;
-  readonly ddlLockTimeout?: string | undefined;
-  readonly statementTimeout?: string | undefined;
-  readonly lockRetries?: number | undefined;
-  readonly actor?: string | undefined;
-  readonly logLevel?: string | undefined;
+export interface ConfigInputs {
+  readonly file?: FileConfig | undefined;
+  /** The `.env` file read (or `--env-file`), as `dotenv.parse` returned it. */
+  readonly dotenv?: { readonly file: string; readonly variables: Readonly<Record<string, string>> } | undefined;
+  /** The process environment. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly flags: Partial<Record<ConfigKey, RawValue | undefined>>;
+  /** `--env`; falls back to MIGRATOR_ENV (environment, then .env). */
+  readonly environment?: string | undefined;
 }
 
-export const DEFAULT_URL = 'sqlite:./migrator.db';
-
-const DEFAULTS: LayerValues = { url: DEFAULT_URL, dirs: ['migrations'], order: 'strict', lockTimeout: '5m', lockStrategy: 'advisory', ddlLockTimeout: '5s', lockRetries: 3, logLevel: 'info' };
-
-/** Reads the environment variables migrator honours. */
-export function environmentLayer(env: Readonly<Record<string, string | undefined>>): LayerValues {
-  return { url: env['DATABASE_URL'] || undefined };
+export interface ResolvedConfig {
+  readonly config: Config;
+  /** Which layer set each key, for messages and `migrate config`. */
+  readonly origins: ReadonlyMap<ConfigKey, string>;
+  /** The layers in order, lowest first. */
+  readonly layers: ReadonlyArray<Layer>;
 }
 
-function merge(layers: ReadonlyArray<readonly [LayerName, LayerValues]>): { values: Record<string, unknown>; origin: Map<string, LayerName> } {
-  const values: Record<string, unknown> = {};
-  const origin = new Map<string, LayerName>();
-  for (const [name, layer] of layers) {
-    for (const [key, value] of Object.entries(layer)) {
-      if (value === undefined) continue;
-      values[key] = value;
-      origin.set(key, name);
-    }
+function selectEnvironment(inputs: ConfigInputs): string | undefined {
+  const name = inputs.environment ?? (inputs.env['MIGRATOR_ENV'] || undefined) ?? (inputs.dotenv?.variables['MIGRATOR_ENV'] || undefined);
+  if (name === undefined) return undefined;
+  const defined = Object.keys(inputs.file?.environments ?? {});
+  if (!defined.includes(name)) {
+    const where = inputs.file ? `${inputs.file.file} defines ${defined.length > 0 ? `only: ${defined.join(', ')}` : 'no environments'}` : 'there is no config file';
+    throw new MigratorError('E_CONFIG', `environment "${name}" is not defined: ${where}`, {
+      hint: defined.length > 0 ? `Use one of: ${defined.join(', ')} (with --env or MIGRATOR_ENV), or add environments.${name} to the config file.` : 'Add an environments: block to the config file, or drop --env / MIGRATOR_ENV.',
+    });
   }
-  return { values, origin };
+  return name;
 }
 
-const KEY_OF: Record<string, string> = {
-  url: 'url', 'migrations.dirs': 'dirs', order: 'order', 'lock.timeoutMs': 'lockTimeout', 'lock.strategy': 'lockStrategy',
-  'execution.lockTimeoutMs': 'ddlLockTimeout', 'execution.statementTimeoutMs': 'statementTimeout', 'execution.lockRetries': 'lockRetries',
-  actor: 'actor', 'log.level': 'logLevel',
-};
-
-/** Parses the duration-valued key `name` (as `key` in messages); `undefined` stays undefined. */
-function duration(values: Record<string, unknown>, origin: Map<string, LayerName>, name: string, key: string): number | undefined {
-  const raw = values[name];
-  if (raw === undefined) return undefined;
-  const ms = parseDuration(String(raw));
-  if (ms === undefined) {
-    throw new MigratorError('E_CONFIG', `${key} (set by ${origin.get(name)}): "${String(raw)}" is not a duration`, { hint: 'Use a duration such as 30s, 500ms, 5m or 1h.' });
+function stack(inputs: ConfigInputs, environment: string | undefined): Layer[] {
+  const lookup = (name: string): string | undefined => inputs.env[name] ?? inputs.dotenv?.variables[name];
+  const layers: Layer[] = [DEFAULTS];
+  if (inputs.file) {
+    layers.push(blockLayer(inputs.file.base, `file ${inputs.file.file}`, lookup));
+    const block = environment === undefined ? undefined : inputs.file.environments[environment];
+    if (block) layers.push(blockLayer(block, `file ${inputs.file.file} (environments.${environment})`, lookup));
   }
-  return ms;
+  if (inputs.dotenv) layers.push(variablesLayer(inputs.dotenv.file, inputs.dotenv.variables));
+  layers.push(variablesLayer('environment', inputs.env), flagsLayer(inputs.flags));
+  return layers;
 }
 
 /** Merges the layers and validates; throws E_CONFIG naming the key and the layer that set it. */
-export function resolveConfig(layers: { readonly file?: { readonly file: string; readonly values: LayerValues } | undefined; readonly environment: LayerValues; readonly flags: LayerValues }): Config {
-  const fileLayer: ReadonlyArray<readonly [LayerName, LayerValues]> = layers.file ? [[`file ${layers.file.file}`, layers.file.values]] : [];
-  const { values, origin } = merge([['defaults', DEFAULTS], ...fileLayer, ['environment', layers.environment], ['flags', layers.flags]]);
-  const statementTimeoutMs = duration(values, origin, 'statementTimeout', 'execution.statementTimeout');
+export function resolveConfig(inputs: ConfigInputs): ResolvedConfig {
+  const environment = selectEnvironment(inputs);
+  const layers = stack(inputs, environment);
+  const values = new Map<ConfigKey, RawValue>();
+  const origins = new Map<ConfigKey, string>();
+  for (const layer of layers) {
+    for (const [key, value] of layer.values) {
+      values.set(key, value);
+      origins.set(key, layer.name);
+    }
+  }
+  const where = (key: ConfigKey): string => `${key} (set by ${origins.get(key) ?? 'defaults'})`;
+  const ms = (key: ConfigKey): number | undefined => {
+    const raw = values.get(key);
+    if (raw === undefined) return undefined;
+    const parsed = parseDuration(String(raw));
+    if (parsed === undefined) throw new MigratorError('E_CONFIG', `${where(key)}: "${String(raw)}" is not a duration`, { hint: 'Use a duration such as 30s, 500ms, 5m or 1h (a bare number is seconds).' });
+    return parsed;
+  };
+  const statementTimeoutMs = ms('execution.statementTimeout');
   const candidate = {
-    url: values['url'],
-    migrations: { dirs: values['dirs'] },
-    order: values['order'],
-    lock: { timeoutMs: duration(values, origin, 'lockTimeout', 'lock.timeout'), strategy: values['lockStrategy'] },
-    execution: {
-      lockTimeoutMs: duration(values, origin, 'ddlLockTimeout', 'execution.lockTimeout'),
-      ...(statementTimeoutMs === undefined ? {} : { statementTimeoutMs }),
-      lockRetries: values['lockRetries'],
-    },
-    environment: 'default',
-    ...(values['actor'] === undefined ? {} : { actor: values['actor'] }),
-    log: { level: values['logLevel'] },
+    url: values.get('url'),
+    ...(values.has('password') ? { password: values.get('password') } : {}),
+    migrations: { dirs: values.get('migrations.dirs') },
+    order: values.get('order'),
+    lock: { timeoutMs: ms('lock.timeout'), strategy: values.get('lock.strategy') },
+    execution: { lockTimeoutMs: ms('execution.lockTimeout'), ...(statementTimeoutMs === undefined ? {} : { statementTimeoutMs }), lockRetries: values.get('execution.lockRetries') },
+    environment: environment ?? 'default',
+    ...(values.has('actor') ? { actor: values.get('actor') } : {}),
+    log: { level: values.get('log.level') },
   };
   const parsed = configSchema.safeParse(candidate);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const key = issue?.path.join('.') ?? '';
-    const layer = origin.get(KEY_OF[key] ?? key) ?? 'defaults';
     // Durations are validated in milliseconds but written without the suffix: name the key as written.
-    const shown = key.replace(/Ms$/, '');
-    throw new MigratorError('E_CONFIG', `${shown} (set by ${layer}): ${issue?.message ?? 'invalid'}`, { hint: 'Fix the value; see docs/configuration.md for every key.' });
+    const key = (issue?.path.join('.') ?? '').replace(/Ms$/, '').replace(/^lock\.timeout$/, 'lock.timeout') as ConfigKey;
+    throw new MigratorError('E_CONFIG', `${where(key)}: ${issue?.message ?? 'invalid'}`, { hint: 'Fix the value; see docs/configuration.md for every key.' });
   }
-  return Object.freeze(parsed.data);
+  return { config: Object.freeze(parsed.data), origins, layers };
 }

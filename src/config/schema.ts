@@ -1,12 +1,20 @@
 /**
- * The one schema of migrator's configuration. Every layer (defaults, environment, flags) is merged
- * into this shape and validated here, so an error names the key and the layer that set it.
+ * The one schema of migrator's configuration. Every layer (defaults, file, .env, environment,
+ * flags) is merged into this shape and validated here, so an error names the key and the layer.
  */
 import { z } from 'zod';
+
+const passwordSource = z.union([
+  z.object({ kind: z.literal('literal'), value: z.string() }).strict(),
+  z.object({ kind: z.literal('file'), path: z.string().min(1) }).strict(),
+  z.object({ kind: z.literal('command'), command: z.string().min(1), timeoutMs: z.number().int().positive() }).strict(),
+]);
 
 export const configSchema = z
   .object({
     url: z.string().min(1, 'must not be empty'),
+    /** Where the database password comes from (its value is read by the session, never stored here). */
+    password: passwordSource.optional(),
     migrations: z
       .object({
         dirs: z.array(z.string().min(1)).min(1, 'needs at least one directory'),

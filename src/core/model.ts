@@ -125,4 +125,6 @@ export interface RunContext {
   readonly toolVersion: string;
   /** Clock, injectable for tests. */
   readonly now: () => Date;
+  /** Scrubs known secret values from text the core persists (history errors, audit details). */
+  readonly redact?: ((text: string) => string) | undefined;
 }

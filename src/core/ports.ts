@@ -11,6 +11,8 @@ import type { SqlSyntax } from './source/syntax.js';
 export interface ServerDriverOptions {
   /** The connection URL, password included: never echo it (redact with the host's redactor). */
   readonly url: string;
+  /** The password from the configuration (a file, a command, a variable); it wins over the URL's. */
+  readonly password?: string | undefined;
   /** Read-only session (dry runs, status, validate): creates nothing, writes nothing. */
   readonly readOnly: boolean;
   /** `advisory`: the engine's session lock (pg_try_advisory_lock, GET_LOCK). `table`: a lease row in migrator_lock. */

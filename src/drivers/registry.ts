@@ -12,6 +12,8 @@ export interface OpenOptions {
   readonly readOnly: boolean;
   /** Resolves relative SQLite paths. */
   readonly cwd: string;
+  /** The configured password, for engines that take one. */
+  readonly password?: string | undefined;
   /** Server engines only: see ServerDriverOptions. */
   readonly server: Omit<ServerDriverOptions, 'url' | 'readOnly'>;
 }
@@ -44,6 +46,9 @@ export function chooseDriver(url: string): DriverChoice {
       engine: 'SQLite',
       syntax: async () => (await import('./sqlite/syntax.js')).sqliteSyntax,
       open: async (options) => {
+        if (options.password !== undefined) {
+          throw new MigratorError('E_CONFIG', 'password: a SQLite database has no password', { hint: 'Remove password from the configuration of this environment.' });
+        }
         const { openSqlite } = await import('./sqlite/driver.js');
         const file = sqlitePath(url, options.cwd);
         if (/^sqlite3?:(\/\/)?([?#].*)?$/i.test(url) || file.endsWith(path.sep)) throw new MigratorError('E_CONFIG', `url: "${url}" names no SQLite file`, { hint: 'Use sqlite:./app.db or sqlite:///absolute/path/app.db.' });
@@ -55,14 +60,14 @@ export function chooseDriver(url: string): DriverChoice {
     return {
       engine: 'PostgreSQL',
       syntax: async () => (await import('./postgres/syntax.js')).postgresSyntax,
-      open: async (options) => (await import('./postgres/driver.js')).openPostgres({ ...options.server, url, readOnly: options.readOnly }),
+      open: async (options) => (await import('./postgres/driver.js')).openPostgres({ ...options.server, url, readOnly: options.readOnly, password: options.password }),
     };
   }
   if (scheme === 'mysql' || scheme === 'mariadb') {
     return {
       engine: 'MySQL',
       syntax: async () => (await import('./mysql/syntax.js')).mysqlSyntax,
-      open: async (options) => (await import('./mysql/driver.js')).openMysql({ ...options.server, url, readOnly: options.readOnly }),
+      open: async (options) => (await import('./mysql/driver.js')).openMysql({ ...options.server, url, readOnly: options.readOnly, password: options.password }),
     };
   }
   throw new MigratorError('E_CONFIG', `url: unsupported database URL scheme "${scheme ?? '(none)'}"`, {

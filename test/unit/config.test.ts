@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfigFile } from '../../src/config/file.js';
+import { loadConfigFile, type FileConfig } from '../../src/config/file.js';
 import { redactUrl } from '../../src/config/redact.js';
-import { environmentLayer, resolveConfig } from '../../src/config/resolve.js';
+import { resolveConfig } from '../../src/config/resolve.js';
 import { MigratorError } from '../../src/core/errors.js';
 
 const dirs: string[] = [];
@@ -19,15 +19,15 @@ afterEach(() => {
 });
 
 describe('resolveConfig precedence: defaults < file < environment < flags', () => {
-  const file = { file: 'migrator.config.yaml', values: { url: 'sqlite:file.db', dirs: ['db/migrations'], lockTimeout: '30s' } };
+  const file: FileConfig = { file: 'migrator.config.yaml', base: { url: 'sqlite:file.db', migrations: { dirs: ['db/migrations'] }, lock: { timeout: '30s' } }, environments: {} };
   it.each([
-    { name: 'defaults only', layers: { environment: {}, flags: {} }, url: 'sqlite:./migrator.db', dirs: ['migrations'], timeoutMs: 300_000 },
-    { name: 'file over defaults', layers: { file, environment: {}, flags: {} }, url: 'sqlite:file.db', dirs: ['db/migrations'], timeoutMs: 30_000 },
-    { name: 'DATABASE_URL over file', layers: { file, environment: environmentLayer({ DATABASE_URL: 'sqlite:env.db' }), flags: {} }, url: 'sqlite:env.db', dirs: ['db/migrations'], timeoutMs: 30_000 },
-    { name: 'empty DATABASE_URL is unset', layers: { file, environment: environmentLayer({ DATABASE_URL: '' }), flags: {} }, url: 'sqlite:file.db', dirs: ['db/migrations'], timeoutMs: 30_000 },
-    { name: 'flags over everything', layers: { file, environment: environmentLayer({ DATABASE_URL: 'sqlite:env.db' }), flags: { url: 'sqlite:flag.db', dirs: ['a', 'b'], lockTimeout: '2s' } }, url: 'sqlite:flag.db', dirs: ['a', 'b'], timeoutMs: 2_000 },
-  ])('$name', ({ layers, url, dirs: expectedDirs, timeoutMs }) => {
-    const config = resolveConfig(layers);
+    { name: 'defaults only', inputs: { env: {}, flags: {} }, url: 'sqlite:./migrator.db', dirs: ['migrations'], timeoutMs: 300_000 },
+    { name: 'file over defaults', inputs: { file, env: {}, flags: {} }, url: 'sqlite:file.db', dirs: ['db/migrations'], timeoutMs: 30_000 },
+    { name: 'DATABASE_URL over file', inputs: { file, env: { DATABASE_URL: 'sqlite:env.db' }, flags: {} }, url: 'sqlite:env.db', dirs: ['db/migrations'], timeoutMs: 30_000 },
+    { name: 'empty DATABASE_URL is unset', inputs: { file, env: { DATABASE_URL: '' }, flags: {} }, url: 'sqlite:file.db', dirs: ['db/migrations'], timeoutMs: 30_000 },
+    { name: 'flags over everything', inputs: { file, env: { DATABASE_URL: 'sqlite:env.db' }, flags: { url: 'sqlite:flag.db', 'migrations.dirs': ['a', 'b'], 'lock.timeout': '2s' } }, url: 'sqlite:flag.db', dirs: ['a', 'b'], timeoutMs: 2_000 },
+  ])('$name', ({ inputs, url, dirs: expectedDirs, timeoutMs }) => {
+    const { config } = resolveConfig(inputs);
     expect(config.url).toBe(url);
     expect(config.migrations.dirs).toEqual(expectedDirs);
     expect(config.lock.timeoutMs).toBe(timeoutMs);
@@ -35,12 +35,12 @@ describe('resolveConfig precedence: defaults < file < environment < flags', () =
   });
 
   it('names duration keys as they are written, not by their internal millisecond names', () => {
-    const attempt = () => resolveConfig({ file: { file: 'migrator.config.yaml', values: { ddlLockTimeout: '0' } }, environment: {}, flags: {} });
+    const attempt = () => resolveConfig({ file: { ...file, base: { execution: { lockTimeout: '0' } } }, env: {}, flags: {} });
     expect(attempt).toThrow(/^execution\.lockTimeout \(set by file migrator\.config\.yaml\): /);
   });
 
   it('names the key and the layer that set a bad value', () => {
-    const attempt = () => resolveConfig({ file: { file: 'migrator.config.yaml', values: { lockTimeout: 'soon' } }, environment: {}, flags: {} });
+    const attempt = () => resolveConfig({ file: { ...file, base: { lock: { timeout: 'soon' } } }, env: {}, flags: {} });
     expect(attempt).toThrow(MigratorError);
     expect(attempt).toThrow(/lock\.timeout \(set by file migrator\.config\.yaml\): "soon" is not a duration/);
   });
@@ -53,14 +53,14 @@ describe('loadConfigFile', () => {
 
   it('reads migrator.config.yaml', async () => {
     const dir = project({ 'migrator.config.yaml': 'url: sqlite:./app.db\nmigrations:\n  dirs: [db]\nlock:\n  timeout: 10s\norder: allow-out-of-order\n' });
-    const layer = await loadConfigFile(dir, undefined);
-    expect(layer?.file).toBe('migrator.config.yaml');
-    expect(layer?.values).toMatchObject({ url: 'sqlite:./app.db', dirs: ['db'], lockTimeout: '10s', order: 'allow-out-of-order' });
+    const loaded = await loadConfigFile(dir, undefined);
+    expect(loaded?.file).toBe('migrator.config.yaml');
+    expect(loaded?.base).toMatchObject({ url: 'sqlite:./app.db', migrations: { dirs: ['db'] }, lock: { timeout: '10s' }, order: 'allow-out-of-order' });
   });
 
   it('reads package.json#migrator', async () => {
     const dir = project({ 'package.json': JSON.stringify({ name: 'x', migrator: { url: 'sqlite:pkg.db' } }) });
-    expect((await loadConfigFile(dir, undefined))?.values.url).toBe('sqlite:pkg.db');
+    expect((await loadConfigFile(dir, undefined))?.base.url).toBe('sqlite:pkg.db');
   });
 
   it('rejects unknown keys, naming the key path and the file', async () => {
@@ -86,10 +86,10 @@ describe('loadConfigFile', () => {
 describe('migrator.config.example.yaml', () => {
   it('loads through the real file layer and gives exactly the defaults it documents', async () => {
     const example = readFileSync(new URL('../../migrator.config.example.yaml', import.meta.url), 'utf8');
-    const layer = await loadConfigFile(project({ 'migrator.config.yaml': example }), undefined);
-    expect(layer).toBeDefined();
-    const documented = resolveConfig({ file: layer, environment: {}, flags: {} });
-    expect(documented).toEqual(resolveConfig({ environment: {}, flags: {} }));
+    const loaded = await loadConfigFile(project({ 'migrator.config.yaml': example }), undefined);
+    expect(loaded).toBeDefined();
+    const documented = resolveConfig({ file: loaded, env: {}, flags: {} }).config;
+    expect(documented).toEqual(resolveConfig({ env: {}, flags: {} }).config);
   });
 });
 

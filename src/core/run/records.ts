@@ -15,6 +15,7 @@ export interface HistoryFacts {
 }
 
 export function historyRow(migration: Migration, context: RunContext, facts: HistoryFacts): HistoryRow {
+  const redact = context.redact ?? ((text: string) => text);
   return {
     version: migration.id,
     description: migration.description,
@@ -27,6 +28,8 @@ export function historyRow(migration: Migration, context: RunContext, facts: His
     runId: context.runId,
     toolVersion: context.toolVersion,
     ...facts,
+    // A server's error message can quote anything, a password in a connection string included.
+    error: facts.error === null ? null : redact(facts.error),
   };
 }
 
@@ -42,13 +45,14 @@ export interface AuditFacts {
 }
 
 export function auditEntry(context: RunContext, facts: AuditFacts): AuditEntry {
+  const redact = context.redact ?? ((text: string) => text);
   return {
     runId: context.runId,
     at: context.now().toISOString(),
     actor: context.actor,
     host: context.host,
     environment: context.environment,
-    command: context.command,
+    command: redact(context.command),
     event: facts.event,
     version: facts.version ?? null,
     fromVersion: facts.fromVersion ?? null,
@@ -56,6 +60,6 @@ export function auditEntry(context: RunContext, facts: AuditFacts): AuditEntry {
     checksum: facts.checksum ?? null,
     outcome: facts.outcome,
     durationMs: facts.durationMs ?? null,
-    detail: JSON.stringify(facts.detail ?? {}),
+    detail: redact(JSON.stringify(facts.detail ?? {})),
   };
 }

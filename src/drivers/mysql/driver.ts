@@ -32,7 +32,9 @@ import { schemaFingerprint } from './fingerprint.js';
  *   message names `host:port/db` and the user, never the URL or the password.
  */
 export async function openMysql(options: ServerDriverOptions): Promise<Driver> {
-  const target = parseMysqlUrl(options.url);
+  const parsed = parseMysqlUrl(options.url);
+  // A configured password (file, command, variable) wins over the URL's.
+  const target = options.password === undefined ? parsed : { ...parsed, password: options.password };
   const session = await openSession(target, options);
   const lock = options.lockStrategy === 'table'
     ? createLease(session, options.leaseMs ?? 60_000)

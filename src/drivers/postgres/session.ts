@@ -195,6 +195,9 @@ function createClient(options: ServerDriverOptions): pg.Client {
   try {
     return new pg.Client({
       connectionString: options.url,
+      // A configured password (file, command, variable) wins over the URL's; without either,
+      // node-postgres looks in ~/.pgpass (or PGPASSFILE), as psql does.
+      ...(options.password === undefined ? {} : { password: options.password }),
       application_name: truncateName(options.applicationName),
       connectionTimeoutMillis: integer(options.connectTimeoutMs ?? 10_000),
       keepAlive: true,

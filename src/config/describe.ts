@@ -1,0 +1,34 @@
+/**
+ * The effective configuration as `migrate config` shows it: every key, its value as the winning
+ * layer gave it (secrets redacted), and that layer.
+ */
+import { KEYS, type ConfigKey, type RawValue } from './keys.js';
+import { redactUrl } from './redact.js';
+import type { ResolvedConfig } from './resolve.js';
+
+export interface ConfigEntry {
+  readonly key: ConfigKey;
+  /** Display text; `undefined` when no layer sets the key. */
+  readonly value: string | undefined;
+  readonly from: string | undefined;
+}
+
+function display(key: ConfigKey, value: RawValue): string {
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'string') return key === 'url' ? redactUrl(value) : value;
+  if (Array.isArray(value)) return value.join(', ');
+  const source = value as Exclude<RawValue, string | number | ReadonlyArray<string>>;
+  if (source.kind === 'literal') return '*** (given in the configuration)';
+  if (source.kind === 'file') return `*** (read from ${source.path})`;
+  return `*** (printed by a command, ${Math.round(source.timeoutMs / 1000)}s timeout)`;
+}
+
+/** Every key in the order of the key table. */
+export function describeConfig(resolved: ResolvedConfig): ConfigEntry[] {
+  const winning = new Map<ConfigKey, RawValue>();
+  for (const layer of resolved.layers) for (const [key, value] of layer.values) winning.set(key, value);
+  return KEYS.map(({ key }) => {
+    const value = winning.get(key as ConfigKey);
+    return { key: key as ConfigKey, value: value === undefined ? undefined : display(key as ConfigKey, value), from: resolved.origins.get(key as ConfigKey) };
+  });
+}

@@ -1,0 +1,44 @@
+/**
+ * Every configuration key, once: its path as written in a config file, the environment variable
+ * that sets it, and how its text is read. Layers, error messages and `migrate config` all come from
+ * this table; the zod schema in schema.ts validates the merged result.
+ */
+
+export type KeyKind = 'string' | 'duration' | 'list' | 'integer' | 'password';
+
+export interface KeySpec {
+  /** The key as written in a config file (`lock.timeout`). */
+  readonly key: string;
+  /** The `MIGRATOR_*` variable that sets it. */
+  readonly env: string;
+  readonly kind: KeyKind;
+}
+
+export const KEYS: ReadonlyArray<KeySpec> = Object.freeze([
+  { key: 'url', env: 'MIGRATOR_URL', kind: 'string' },
+  { key: 'password', env: 'MIGRATOR_PASSWORD', kind: 'password' },
+  { key: 'migrations.dirs', env: 'MIGRATOR_MIGRATIONS_DIRS', kind: 'list' },
+  { key: 'order', env: 'MIGRATOR_ORDER', kind: 'string' },
+  { key: 'lock.timeout', env: 'MIGRATOR_LOCK_TIMEOUT', kind: 'duration' },
+  { key: 'lock.strategy', env: 'MIGRATOR_LOCK_STRATEGY', kind: 'string' },
+  { key: 'execution.lockTimeout', env: 'MIGRATOR_EXECUTION_LOCK_TIMEOUT', kind: 'duration' },
+  { key: 'execution.statementTimeout', env: 'MIGRATOR_EXECUTION_STATEMENT_TIMEOUT', kind: 'duration' },
+  { key: 'execution.lockRetries', env: 'MIGRATOR_EXECUTION_LOCK_RETRIES', kind: 'integer' },
+  { key: 'actor', env: 'MIGRATOR_ACTOR', kind: 'string' },
+  { key: 'log.level', env: 'MIGRATOR_LOG_LEVEL', kind: 'string' },
+] as const);
+
+export type ConfigKey = (typeof KEYS)[number]['key'];
+
+/** Variables migrator reads that are not keys: the environment selector and test-only switches. */
+export const META_VARIABLES = new Set(['MIGRATOR_ENV']);
+export const TEST_VARIABLE_PREFIX = 'MIGRATOR_TEST_';
+
+/** A password as configured: the value itself, or where to get it. */
+export type PasswordSource =
+  | { readonly kind: 'literal'; readonly value: string }
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'command'; readonly command: string; readonly timeoutMs: number };
+
+/** A value as a layer gives it, before validation: text, a list, a number, or a password source. */
+export type RawValue = string | number | ReadonlyArray<string> | PasswordSource;
