@@ -49,7 +49,8 @@ export function buildProgram(io: CliIO, argv: ReadonlyArray<string>): Command {
     .description('migrator: safe, clear, fast database migrations for PostgreSQL, MySQL/MariaDB and SQLite')
     .option('-c, --config <path>', 'config file (default: migrator.config.{yaml,yml,json,js} or .migratorrc* in the working directory)')
     .option('-e, --env <name>', 'the environments.<name> block of the config file to use (default: $MIGRATOR_ENV)')
-    .option('--env-file <path>', 'read variables from this file instead of ./.env')
+    // Not --env-file: Node.js 20 takes that flag for itself wherever it appears (nodejs/node#54232).
+    .option('--dotenv <path>', 'read variables from this file instead of ./.env')
     .option('--url <url>', 'database URL (default: $DATABASE_URL, else sqlite:./migrator.db)')
     .option('--dir <dir>', 'migrations directory; repeat for several (default: ./migrations)', collect)
     .option('--json', 'print one JSON document on stdout (logs stay on stderr)')

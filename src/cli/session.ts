@@ -25,7 +25,7 @@ import { createOutput, type CliIO, type Output } from './io.js';
 export interface GlobalOptions {
   readonly config?: string;
   readonly env?: string;
-  readonly envFile?: string;
+  readonly dotenv?: string;
   readonly url?: string;
   readonly dir?: ReadonlyArray<string>;
   readonly json?: boolean;
@@ -77,7 +77,7 @@ export async function createSession(globals: GlobalOptions, io: CliIO, argv: Rea
     cwd: io.cwd,
     env: io.env,
     configFile: globals.config,
-    envFile: globals.envFile,
+    envFile: globals.dotenv,
     environment: globals.env,
     secrets: io.secrets,
     flags: {

@@ -1,5 +1,6 @@
 /**
- * The `.env` layer: `./.env` when it exists, or the file `--env-file` names (which must exist).
+ * The `.env` layer: `./.env` when it exists, or the file `--dotenv` names (which must exist). The
+ * flag is not called --env-file because Node.js 20 consumes that one wherever it appears.
  * Read with `dotenv.parse`, never `dotenv.config()`: the process environment is never changed.
  */
 import { readFile } from 'node:fs/promises';
@@ -22,7 +23,7 @@ export async function loadDotenv(cwd: string, explicit: string | undefined): Pro
     if ((error as NodeJS.ErrnoException).code === 'ENOENT' && explicit === undefined) return undefined;
     throw new MigratorError('E_CONFIG', `cannot read ${explicit ?? '.env'}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, {
       at: { file: explicit ?? '.env' },
-      hint: 'Fix the --env-file path, or create the file.',
+      hint: 'Fix the --dotenv path, or create the file.',
     });
   }
   const { parse } = await import('dotenv');

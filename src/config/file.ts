@@ -64,6 +64,15 @@ export interface FileConfig {
   readonly environments: Readonly<Record<string, Block>>;
 }
 
+/** Why a config file could not be read, with the parser's line:column, paths made relative. */
+function readError(error: unknown, cwd: string): string {
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'no such file';
+  const lines = String((error as Error).message).split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  // cosmiconfig says "YAML Error in /abs/file:" then the parser's reason on the next line.
+  const reason = lines.find((line, i) => i > 0 && !line.startsWith('at ')) ?? lines[0] ?? 'unreadable';
+  return reason.split(`${cwd}${path.sep}`).join('');
+}
+
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   return issue.message;
@@ -77,9 +86,9 @@ export async function loadConfigFile(cwd: string, explicit: string | undefined):
   try {
     result = explicit ? await explorer.load(path.resolve(cwd, explicit)) : await explorer.search(cwd);
   } catch (error) {
-    const where = explicit ?? 'the config file';
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message.split('\n')[0];
-    throw new MigratorError('E_CONFIG', `cannot read ${where}: ${reason}`, { at: { file: explicit ?? cwd }, cause: error, hint: 'Fix the syntax of the file, or point --config at the right one.' });
+    const failed = (error as { filepath?: unknown }).filepath;
+    const file = explicit ?? (typeof failed === 'string' ? path.relative(cwd, failed) : undefined) ?? 'the config file';
+    throw new MigratorError('E_CONFIG', `cannot read ${file}: ${readError(error, cwd)}`, { at: { file }, cause: error, hint: 'Fix the syntax of the file, or point --config at the right one.' });
   }
   if (!result || result.isEmpty) return undefined;
   const file = path.relative(cwd, result.filepath) || result.filepath;

@@ -55,7 +55,7 @@ export function readText(kind: (typeof KEYS)[number]['kind'], text: string, wher
   if (kind === 'list') return text.split(',').map((part) => part.trim()).filter((part) => part !== '');
   if (kind === 'password') return { kind: 'literal', value: text };
   if (kind === 'integer') {
-    const n = Number(text);
+    const n = /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
     if (!Number.isInteger(n)) throw new MigratorError('E_CONFIG', `${where}: "${text}" is not a whole number`, { hint: 'Use a whole number, e.g. 3.' });
     return n;
   }

@@ -15,7 +15,7 @@ export interface LoadConfigOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** `--config`: the file to load instead of searching. */
   readonly configFile: string | undefined;
-  /** `--env-file`: the file to read instead of `./.env`. */
+  /** `--dotenv`: the file to read instead of `./.env`. */
   readonly envFile: string | undefined;
   /** `--env`: the environment block to select. */
   readonly environment: string | undefined;

@@ -13,9 +13,9 @@ function trimNewline(text: string): string {
   return text.replace(/\r?\n$/, '');
 }
 
-function runCommand(command: string, timeoutMs: number, env: Readonly<Record<string, string | undefined>>): Promise<string> {
+function runCommand(command: string, timeoutMs: number, cwd: string, env: Readonly<Record<string, string | undefined>>): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('/bin/sh', ['-c', command], { timeout: timeoutMs, maxBuffer: 1024 * 1024, env: { ...env }, windowsHide: true }, (error, stdout) => {
+    execFile('/bin/sh', ['-c', command], { cwd, timeout: timeoutMs, maxBuffer: 1024 * 1024, env: { ...env }, windowsHide: true }, (error, stdout) => {
       if (error) reject(error);
       else resolve(String(stdout));
     });
@@ -38,10 +38,11 @@ export async function readPassword(source: PasswordSource, cwd: string, origin: 
   }
   let output: string;
   try {
-    output = await runCommand(source.command, source.timeoutMs, env);
+    output = await runCommand(source.command, source.timeoutMs, cwd, env);
   } catch (error) {
     const failure = error as NodeJS.ErrnoException & { killed?: boolean; code?: number | string };
-    const what = failure.killed ? `did not finish within ${Math.round(source.timeoutMs / 1000)}s` : `failed (exit code ${String(failure.code ?? 'unknown')})`;
+    const limit = source.timeoutMs < 1000 ? `${source.timeoutMs}ms` : `${Math.round(source.timeoutMs / 100) / 10}s`;
+    const what = failure.killed ? `did not finish within ${limit}` : `failed (exit code ${String(failure.code ?? 'unknown')})`;
     // Its stderr may hold anything, the secret included: it is not shown.
     throw new MigratorError('E_CONFIG', `${where}: the password command ${what}; its output is not shown`, {
       hint: 'Run the command by hand to see why (it must print only the password), or raise password.timeout.',

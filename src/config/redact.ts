@@ -4,10 +4,13 @@
  * each secret in its literal, URL-encoded and JSON-escaped forms becomes `***`.
  */
 
-/** The URL with any password replaced by `***`; unparseable input has its userinfo masked. */
+/**
+ * The URL with any password replaced by `***`. The password runs from the user's `:` to the LAST
+ * `@`, as in `addUrl`: an unencoded `@`, `/`, `?` or `#` in it must not leave a piece visible.
+ */
 export function redactUrl(url: string): string {
-  const match = /^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i.exec(url);
-  const masked = match ? `${match[1]}${(match[2] ?? '').split(':')[0]}${(match[2] ?? '').includes(':') ? ':***' : ''}@${url.slice(match[0].length)}` : url;
+  const match = /^([a-z][a-z0-9+.-]*:\/\/)([^:@/?#]*):(.*)@([^@]*)$/is.exec(url);
+  const masked = match ? `${match[1]}${match[2]}:***@${match[4]}` : url;
   return masked.replace(/([?&](?:password|pass|pwd)=)[^&#]*/gi, '$1***');
 }
 

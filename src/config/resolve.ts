@@ -12,7 +12,7 @@ import { configSchema, type Config } from './schema.js';
 
 export interface ConfigInputs {
   readonly file?: FileConfig | undefined;
-  /** The `.env` file read (or `--env-file`), as `dotenv.parse` returned it. */
+  /** The `.env` file read (or `--dotenv`), as `dotenv.parse` returned it. */
   readonly dotenv?: { readonly file: string; readonly variables: Readonly<Record<string, string>> } | undefined;
   /** The process environment. */
   readonly env: Readonly<Record<string, string | undefined>>;
