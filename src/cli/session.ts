@@ -89,10 +89,16 @@ export async function createSession(globals: GlobalOptions, io: CliIO, argv: Rea
     },
   });
   const { config } = loaded;
-  const level = (globals.logLevel === undefined && !globals.verbose && io.stderrIsTTY ? 'warn' : config.log.level) as LogLevel;
+  // On a terminal the human output already tells the story: logs default to warnings there, unless
+  // some layer (file, .env, MIGRATOR_LOG_LEVEL, --log-level, --verbose) asked for a level.
+  const chosen = loaded.origins.get('log.level') !== 'defaults';
+  const level = (!chosen && io.stderrIsTTY ? 'warn' : config.log.level) as LogLevel;
   const logger = createLogger({ level, write: io.stderr, pretty: io.stderrIsTTY });
   const bus = createEventBus();
   bus.subscribe(logEvents(logger));
+  if (globals.url !== undefined && /^[a-z][a-z0-9+.-]*:\/\/[^:@/]*:[^@]+@|[?&](?:password|pass|pwd)=[^&]/i.test(globals.url)) {
+    logger.warn('the --url holds a password, which other users of this machine can see in the process list: use DATABASE_URL, password.file or password.command instead');
+  }
   const driver = chooseDriver(config.url);
   const context: RunContext = {
     runId: randomUUID(),
@@ -105,9 +111,6 @@ export async function createSession(globals: GlobalOptions, io: CliIO, argv: Rea
     now: () => new Date(),
     redact: io.secrets.scrub,
   };
-  if (globals.url !== undefined && /^[a-z][a-z0-9+.-]*:\/\/[^:@/]*:[^@]+@/i.test(globals.url)) {
-    logger.warn('the --url holds a password, which other users of this machine can see in the process list: use DATABASE_URL, password.file or password.command instead');
-  }
   const inspectFiles = async () => {
     const syntax = await driver.syntax();
     const loaded = await loadMigrations({ dirs: config.migrations.dirs, syntax, cwd: io.cwd });

@@ -64,17 +64,24 @@ export interface FileConfig {
   readonly environments: Readonly<Record<string, Block>>;
 }
 
-/** Why a config file could not be read, with the parser's line:column, paths made relative. */
-function readError(error: unknown, cwd: string): string {
+/**
+ * Why a config file could not be read: the parser's reason and line:column, never the quoted
+ * source lines (code frames, "near '...'") that parsers add, which may show a secret.
+ */
+export function readError(error: unknown, cwd: string): string {
   if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'no such file';
   const lines = String((error as Error).message).split('\n').map((line) => line.trim()).filter((line) => line !== '');
-  // cosmiconfig says "YAML Error in /abs/file:" then the parser's reason on the next line.
-  const reason = lines.find((line, i) => i > 0 && !line.startsWith('at ')) ?? lines[0] ?? 'unreadable';
-  return reason.split(`${cwd}${path.sep}`).join('');
+  // cosmiconfig says "YAML Error in /abs/file:" then the parser's reason; code frames follow.
+  const reason = lines.find((line, i) => (i > 0 || lines.length === 1) && !/^(?:>|\d+\s*\||\||\^|at )/.test(line) && !/ Error in .*:$/.test(line)) ?? 'syntax error';
+  return reason
+    .split(`${cwd}${path.sep}`).join('')
+    .replace(/\s*(?:while parsing near|near)\s+(['"`]).*$/s, '')
+    .replace(/:\s*$/, '');
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  if (issue.code === 'invalid_key') return 'environment names use letters, digits, _ . and -';
   return issue.message;
 }
 
@@ -88,7 +95,9 @@ export async function loadConfigFile(cwd: string, explicit: string | undefined):
   } catch (error) {
     const failed = (error as { filepath?: unknown }).filepath;
     const file = explicit ?? (typeof failed === 'string' ? path.relative(cwd, failed) : undefined) ?? 'the config file';
-    throw new MigratorError('E_CONFIG', `cannot read ${file}: ${readError(error, cwd)}`, { at: { file }, cause: error, hint: 'Fix the syntax of the file, or point --config at the right one.' });
+    // No `cause`: a parser's message quotes the lines around the error, and a config file may hold a
+    // literal password that no redactor knows yet (the file could not be read to register it).
+    throw new MigratorError('E_CONFIG', `cannot read ${file}: ${readError(error, cwd)}`, { at: { file }, hint: 'Fix the syntax of the file, or point --config at the right one.' });
   }
   if (!result || result.isEmpty) return undefined;
   const file = path.relative(cwd, result.filepath) || result.filepath;

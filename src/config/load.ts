@@ -31,7 +31,7 @@ export interface LoadedConfig extends ResolvedConfig {
 }
 
 /** Variables whose values are secrets wherever they come from. */
-const SECRET_VARIABLES = ['MIGRATOR_PASSWORD'];
+const SECRET_VARIABLES = ['MIGRATOR_PASSWORD', 'PGPASSWORD', 'MYSQL_PWD'];
 const URL_VARIABLES = ['DATABASE_URL', 'MIGRATOR_URL'];
 
 /** Registers the secrets a set of variables holds (used for the environment and for `.env`). */

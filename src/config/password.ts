@@ -3,7 +3,7 @@
  * output of a command (any secret manager's CLI: vault, aws, gcloud, op). The command runs through
  * the shell with a timeout; its stderr is never echoed, and no secret is ever put on an argv.
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MigratorError } from '../core/errors.js';
@@ -13,11 +13,42 @@ function trimNewline(text: string): string {
   return text.replace(/\r?\n$/, '');
 }
 
+const MAX_OUTPUT = 1024 * 1024;
+
+/**
+ * Runs the command in its own process group, so a timeout ends the whole group (killing only the
+ * shell would leave, say, a hung `vault` behind). Stdout is the password; stderr is read and dropped.
+ */
 function runCommand(command: string, timeoutMs: number, cwd: string, env: Readonly<Record<string, string | undefined>>): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('/bin/sh', ['-c', command], { cwd, timeout: timeoutMs, maxBuffer: 1024 * 1024, env: { ...env }, windowsHide: true }, (error, stdout) => {
-      if (error) reject(error);
-      else resolve(String(stdout));
+    const child = spawn('/bin/sh', ['-c', command], { cwd, env: { ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let killed = false;
+    const killGroup = (): void => {
+      killed = true;
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    };
+    const timer = setTimeout(killGroup, timeoutMs);
+    child.stdout.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_OUTPUT) killGroup();
+      else chunks.push(chunk);
+    });
+    child.stderr.resume();
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (killed) reject(Object.assign(new Error('killed'), { killed: true }));
+      else if (code !== 0) reject(Object.assign(new Error('failed'), { code }));
+      else resolve(Buffer.concat(chunks).toString('utf8'));
     });
   });
 }

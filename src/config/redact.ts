@@ -11,7 +11,8 @@
 export function redactUrl(url: string): string {
   const match = /^([a-z][a-z0-9+.-]*:\/\/)([^:@/?#]*):(.*)@([^@]*)$/is.exec(url);
   const masked = match ? `${match[1]}${match[2]}:***@${match[4]}` : url;
-  return masked.replace(/([?&](?:password|pass|pwd)=)[^&#]*/gi, '$1***');
+  // To the next `&`, not `#`: an unencoded `#` in the value is still the value.
+  return masked.replace(/([?&](?:password|pass|pwd)=)[^&]*/gi, '$1***');
 }
 
 export interface SecretRegistry {
@@ -46,7 +47,7 @@ function urlPasswords(url: string): string[] {
   const found: string[] = [];
   const userinfo = /^[a-z][a-z0-9+.-]*:\/\/[^:@/]*:(.*)@[^@]*$/is.exec(url.trim());
   if (userinfo?.[1]) found.push(userinfo[1]);
-  for (const match of url.matchAll(/[?&](?:password|pass|pwd)=([^&#]*)/gi)) if (match[1]) found.push(match[1]);
+  for (const match of url.matchAll(/[?&](?:password|pass|pwd)=([^&]*)/gi)) if (match[1]) found.push(match[1]);
   return found.flatMap((raw) => {
     try {
       return [raw, decodeURIComponent(raw)];

@@ -38,6 +38,19 @@ export function sqlitePath(url: string, cwd: string): string {
   return path.resolve(cwd, decodeURIComponent(cleaned));
 }
 
+/**
+ * A server URL whose password holds an unencoded `@ / ? #` is ambiguous: a URL parser cuts it
+ * there and reads the rest as the host. Refused, without ever quoting the URL.
+ */
+function checkUserinfo(url: string, engine: string): void {
+  const userinfo = /^[a-z][a-z0-9+.-]*:\/\/(.*)@[^@]*$/is.exec(url)?.[1];
+  if (userinfo !== undefined && /[@/?#]/.test(userinfo)) {
+    throw new MigratorError('E_CONFIG', `url: the ${engine} URL's user or password holds an unencoded "@", "/", "?" or "#"`, {
+      hint: 'Percent-encode them (@ is %40, / is %2F, ? is %3F, # is %23), or leave the password out of the URL and set it with password: / MIGRATOR_PASSWORD.',
+    });
+  }
+}
+
 /** Chooses the driver for `url`; throws E_CONFIG for a URL no driver handles. */
 export function chooseDriver(url: string): DriverChoice {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
@@ -57,6 +70,7 @@ export function chooseDriver(url: string): DriverChoice {
     };
   }
   if (scheme === 'postgres' || scheme === 'postgresql') {
+    checkUserinfo(url, 'PostgreSQL');
     return {
       engine: 'PostgreSQL',
       syntax: async () => (await import('./postgres/syntax.js')).postgresSyntax,
@@ -64,6 +78,7 @@ export function chooseDriver(url: string): DriverChoice {
     };
   }
   if (scheme === 'mysql' || scheme === 'mariadb') {
+    checkUserinfo(url, 'MySQL');
     return {
       engine: 'MySQL',
       syntax: async () => (await import('./mysql/syntax.js')).mysqlSyntax,

@@ -251,7 +251,9 @@ describe.concurrent('precedence, end to end: migrate config --json', () => {
     const project = new Project({ onTestFinished });
     const password = `Cn4ry-e2e-p@ss:/#?%'"`;
     const result = await project.run(['config', '--url', `postgres://u:${password}@127.0.0.1:5432/db`]);
-    expect(result.code, result.stderr).toBe(EXIT.ok);
+    // Refused as ambiguous, naming what to percent-encode, and quoting nothing of it.
+    expect(result.code, result.stderr).toBe(EXIT.config);
+    expect(result.stderr).toMatch(/^error\[E_CONFIG\]: url: the PostgreSQL URL's user or password holds an unencoded/m);
     const printed = `${result.stdout}\n${result.stderr}`;
     const leaked = Array.from({ length: password.length - 5 }, (_, i) => password.slice(i, i + 6)).filter((piece) => printed.includes(piece));
     expect(leaked).toEqual([]);

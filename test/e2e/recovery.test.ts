@@ -271,3 +271,22 @@ describe.concurrent('a run killed at a boundary (MIGRATOR_TEST_FAULT)', () => {
     });
   });
 });
+
+describe.concurrent('metadata someone dropped', () => {
+  it('is put back (table and append-only triggers) by the next up that has work, instead of an internal error', async ({ expect, onTestFinished }) => {
+    const project = new Project({ onTestFinished });
+    project.write('V1__a.sql', 'CREATE TABLE a (x INTEGER);\n');
+    expect((await project.run(['up'])).code).toBe(EXIT.ok);
+    byHand(project, 'DROP TABLE migrator_audit');
+    project.write('V2__b.sql', 'CREATE TABLE b (x INTEGER);\n');
+
+    const result = await project.run(['up']);
+    expect(result.code, result.stderr).toBe(EXIT.ok);
+    project.withDb((db) => {
+      expect(appliedVersions(db)).toEqual(['1', '2']);
+      expect(audit(db).map((row) => row.event)).toEqual(['run.started', 'migration.applied', 'run.finished']);
+      const triggers = db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'migrator_audit'").all();
+      expect(triggers).toHaveLength(2);
+    });
+  });
+});

@@ -5,7 +5,7 @@
  * encoded: `@ : / # ? %` for URLs, `'` and `"` for shells and JSON.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -38,7 +38,8 @@ describe('redactUrl', () => {
     ['empty password', 'postgres://app:@db/prod', 'postgres://app:***@db/prod'],
     ['query ?password=', 'postgres://db/prod?user=app&password=s3cret&sslmode=require', 'postgres://db/prod?user=app&password=***&sslmode=require'],
     ['query ?pass= and &pwd=, any case', 'mysql://db/x?PASS=one&pwd=two', 'mysql://db/x?PASS=***&pwd=***'],
-    ['query password before a fragment', 'postgres://db/x?password=s3cret#frag', 'postgres://db/x?password=***#frag'],
+    // A database URL has no use for a fragment: a raw "#" is taken as part of the password.
+    ['query password with a raw # in it', 'postgres://db/x?password=s3cret#frag', 'postgres://db/x?password=***'],
     ['userinfo and query password', 'postgres://app:one@db/x?password=two', 'postgres://app:***@db/x?password=***'],
     ['IPv6 host', 'postgres://app:s3cret@[::1]:5432/prod', 'postgres://app:***@[::1]:5432/prod'],
     ['IPv6 host, no password', 'postgres://app@[2001:db8::1]/prod', 'postgres://app@[2001:db8::1]/prod'],
@@ -321,5 +322,31 @@ describe('readPassword', () => {
   it('a command that does not exist: E_CONFIG (exit 127)', async () => {
     const error = await failure({ kind: 'command', command: 'no-such-secret-manager-cli read x', timeoutMs: 5000 }, workdir(), { PATH: process.env['PATH'] });
     expect(error.message).toContain('exit code 127');
+  });
+});
+
+/** Whether `pid` is a live process (Linux /proc). A zombie is dead: in some sandboxes PID 1 never reaps orphans. */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+describe('readPassword: a timed-out command', () => {
+  it('ends the whole process group, not just the shell', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'migrator-pwgroup-'));
+    try {
+      // The shell stays (two commands), with a child of its own that would outlive it.
+      const attempt = readPassword({ kind: 'command', command: 'sleep 30 & echo $! > child.pid; wait', timeoutMs: 300 }, dir, 'test', process.env);
+      await expect(attempt).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringContaining('did not finish within 300ms') });
+      const child = Number(readFileSync(path.join(dir, 'child.pid'), 'utf8'));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(alive(child)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -68,6 +68,11 @@ describe('loadConfigFile', () => {
     await expect(loadConfigFile(dir, undefined)).rejects.toMatchObject({ code: 'E_CONFIG', message: 'migrator.config.yaml: migrations: unknown key "dir"' });
   });
 
+  it('explains a bad environment name', async () => {
+    const dir = project({ 'migrator.config.yaml': 'environments:\n  prod eu:\n    actor: x\n' });
+    await expect(loadConfigFile(dir, undefined)).rejects.toMatchObject({ code: 'E_CONFIG', message: 'migrator.config.yaml: environments.prod eu: environment names use letters, digits, _ . and -' });
+  });
+
   it('rejects a bad value with its key path', async () => {
     const dir = project({ 'migrator.config.json': JSON.stringify({ order: 'sometimes' }) });
     await expect(loadConfigFile(dir, undefined)).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringMatching(/^migrator\.config\.json: order: /) });

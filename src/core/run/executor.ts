@@ -119,10 +119,10 @@ export async function runPlan(input: RunInput): Promise<RunReport> {
       report = { plan, batch: nextBatch(state.rows), completed: [], outcome: 'success', error: undefined, durationMs: performance.now() - started };
       return report;
     }
-    if (state.format !== METADATA_FORMAT) {
-      const { created } = await driver.prepareMetadata(METADATA_FORMAT);
-      input.emit({ type: 'metadata.prepared', created });
-    }
+    // Idempotent, and run whenever there is work: metadata someone dropped (a table, the audit
+    // table's triggers) is put back before anything is written, rather than failing half-way.
+    const { created } = await driver.prepareMetadata(METADATA_FORMAT);
+    input.emit({ type: 'metadata.prepared', created });
     const chain = createAuditChain(driver, await driver.readAuditHead());
     await chain.append(auditEntry(context, { event: 'run.started', outcome: 'info', fromVersion: plan.fromVersion, toVersion: plan.toVersion, detail: { direction: input.direction, steps: plan.steps.map((s) => s.migration.id) } }));
     const result = await runSteps(input, plan, state.rows, chain);

@@ -193,15 +193,17 @@ export class PgSession {
 
 function createClient(options: ServerDriverOptions): pg.Client {
   try {
-    return new pg.Client({
+    const client = new pg.Client({
       connectionString: options.url,
-      // A configured password (file, command, variable) wins over the URL's; without either,
-      // node-postgres looks in ~/.pgpass (or PGPASSFILE), as psql does.
-      ...(options.password === undefined ? {} : { password: options.password }),
       application_name: truncateName(options.applicationName),
       connectionTimeoutMillis: integer(options.connectTimeoutMs ?? 10_000),
       keepAlive: true,
     });
+    // A configured password (file, command, variable) wins over the URL's. It cannot go in the
+    // constructor: node-postgres merges the parsed connection string over explicit options, so the
+    // URL's absent password would win. Without either, node-postgres reads ~/.pgpass (or PGPASSFILE).
+    if (options.password !== undefined) client.password = options.password;
+    return client;
   } catch (error) {
     // Parse errors of the URL can quote it (Node's TypeError carries it in `input`): say nothing of it.
     throw new MigratorError('E_CONFIG', `the PostgreSQL URL cannot be parsed (${error instanceof Error ? error.name : 'error'})`, {
