@@ -3,7 +3,10 @@
  * which accepts anything and would hide a lost password, so this test talks to a stand-in server:
  * it asks for a cleartext password (protocol 3), records it, and refuses the login.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openPostgres } from '../../src/drivers/postgres/driver.js';
 
@@ -69,5 +72,28 @@ describe('PostgreSQL driver: the password it sends', () => {
     expect(server.received).toEqual([expected]);
     // The refusal names the server, never the password it was given.
     await expect(attempt).rejects.not.toMatchObject({ message: expect.stringContaining(expected) });
+  });
+});
+
+describe('PostgreSQL driver: .pgpass', () => {
+  let server: StandIn | undefined;
+  let dir: string | undefined;
+  const saved = process.env['PGPASSFILE'];
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (saved === undefined) delete process.env['PGPASSFILE'];
+    else process.env['PGPASSFILE'] = saved;
+  });
+
+  it('sends the matching .pgpass line when neither the configuration nor the URL gives a password', async () => {
+    server = await standIn();
+    dir = mkdtempSync(path.join(os.tmpdir(), 'migrator-pgpass-'));
+    const file = path.join(dir, 'pgpass');
+    writeFileSync(file, `127.0.0.1:${server.port}:db:app:from-pgpass-Zq9\n`, { mode: 0o600 });
+    process.env['PGPASSFILE'] = file;
+    await expect(openPostgres({ ...base, url: `postgres://app@127.0.0.1:${server.port}/db`, password: undefined })).rejects.toMatchObject({ code: 'E_CONNECT' });
+    expect(server.received).toEqual(['from-pgpass-Zq9']);
   });
 });
