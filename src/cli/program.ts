@@ -5,6 +5,7 @@
 import { Command, Option } from 'commander';
 import type { CliIO } from './io.js';
 import { createSession, type GlobalOptions, type Session } from './session.js';
+import { registerBaseline } from './commands/baseline.js';
 import { registerConfig } from './commands/config.js';
 import { registerCreate } from './commands/create.js';
 import { registerDown } from './commands/down.js';
@@ -76,5 +77,6 @@ export function buildProgram(io: CliIO, argv: ReadonlyArray<string>): Command {
   registerCreate(program, env);
   registerRepair(program, env);
   registerConfig(program, env);
+  registerBaseline(program, env);
   return program;
 }

@@ -5,7 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Logger } from 'pino';
-import { ProblemsError, sortProblems, type Problem } from '../core/errors.js';
+import { MigratorError, ProblemsError, sortProblems, type Problem } from '../core/errors.js';
+import { authorize as authorizeCommand, type GuardedCommand } from '../core/policy.js';
+import { recordDenial } from '../core/run/denial.js';
+import { resolveActor } from '../config/actor.js';
 import { createEventBus, type EventSink, type MigratorEvent } from '../core/events.js';
 import type { Migration, RunContext } from '../core/model.js';
 import { checkFiles } from '../core/plan/index.js';
@@ -57,14 +60,11 @@ export interface Session {
   inspectFiles(): Promise<{ migrations: ReadonlyArray<Migration>; problems: ReadonlyArray<Problem>; syntax: SqlSyntax }>;
   /** Opens the one connection of this run; the caller closes it. */
   open(readOnly: boolean): Promise<Driver>;
-}
-
-function osUser(): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return 'unknown';
-  }
+  /**
+   * Checks roles, `rollback: disabled` and protected-environment confirmation for `command`.
+   * A denial is audited (when the database has metadata) and thrown: E_NOT_PERMITTED, exit 9.
+   */
+  authorize(command: GuardedCommand, options: { readonly dryRun?: boolean | undefined; readonly confirm?: string | undefined }): Promise<void>;
 }
 
 /** Redacts values of --url in the recorded command line. */
@@ -102,7 +102,7 @@ export async function createSession(globals: GlobalOptions, io: CliIO, argv: Rea
   const driver = chooseDriver(config.url);
   const context: RunContext = {
     runId: randomUUID(),
-    actor: config.actor ?? osUser(),
+    actor: resolveActor(config.actor, io.env),
     host: os.hostname(),
     pid: io.pid,
     environment: config.environment,
@@ -116,6 +116,31 @@ export async function createSession(globals: GlobalOptions, io: CliIO, argv: Rea
     const loaded = await loadMigrations({ dirs: config.migrations.dirs, syntax, cwd: io.cwd });
     return { migrations: loaded.migrations, problems: sortProblems(loaded.problems), syntax };
   };
+  const open = (readOnly: boolean): Promise<Driver> =>
+      driver.open({
+        readOnly,
+        cwd: io.cwd,
+        password: loaded.password,
+        server: {
+          lockStrategy: config.lock.strategy,
+          ddlLockTimeoutMs: config.execution.lockTimeoutMs,
+          statementTimeoutMs: config.execution.statementTimeoutMs,
+          applicationName: `migrator ${context.toolVersion} ${context.host} ${context.pid}`,
+        },
+      });
+  const authorize: Session['authorize'] = async (command, options) => {
+    try {
+      authorizeCommand({ command, dryRun: options.dryRun === true, actor: context.actor, environment: config.environment, protected: config.protected, rollback: config.rollback, roles: config.roles, confirm: options.confirm });
+    } catch (error) {
+      if (!(error instanceof MigratorError)) throw error;
+      // The refusal itself is audited, but only where the metadata exists: it must create nothing.
+      const format = await withOpen(open, true, async (driver) => (await driver.readState()).format).catch(() => undefined);
+      if (format !== undefined) {
+        await withOpen(open, false, (driver) => recordDenial(driver, context, error, { lockTimeoutMs: Math.min(config.lock.timeoutMs, 10_000), emit: bus.emit, signal: io.signal })).catch(() => undefined);
+      }
+      throw error;
+    }
+  };
   return {
     config,
     loaded,
@@ -128,33 +153,27 @@ export async function createSession(globals: GlobalOptions, io: CliIO, argv: Rea
     driver,
     target: `${driver.engine} ${redactUrl(config.url)}`,
     inspectFiles,
+    open,
+    authorize,
     async loadMigrations() {
       const { migrations, problems, syntax } = await inspectFiles();
       const all = [...problems, ...checkFiles(migrations).problems];
       if (all.length > 0) throw new ProblemsError(sortProblems(all));
       return { migrations, syntax };
     },
-    open: (readOnly) =>
-      driver.open({
-        readOnly,
-        cwd: io.cwd,
-        password: loaded.password,
-        server: {
-          lockStrategy: config.lock.strategy,
-          ddlLockTimeoutMs: config.execution.lockTimeoutMs,
-          statementTimeoutMs: config.execution.statementTimeoutMs,
-          applicationName: `migrator ${context.toolVersion} ${context.host} ${context.pid}`,
-        },
-      }),
   };
 }
 
-/** Runs `work` with a connection that is always closed afterwards. */
-export async function withDriver<T>(session: Session, readOnly: boolean, work: (driver: Driver) => Promise<T>): Promise<T> {
-  const driver = await session.open(readOnly);
+async function withOpen<T>(open: (readOnly: boolean) => Promise<Driver>, readOnly: boolean, work: (driver: Driver) => Promise<T>): Promise<T> {
+  const driver = await open(readOnly);
   try {
     return await work(driver);
   } finally {
     await driver.close();
   }
+}
+
+/** Runs `work` with a connection that is always closed afterwards. */
+export function withDriver<T>(session: Session, readOnly: boolean, work: (driver: Driver) => Promise<T>): Promise<T> {
+  return withOpen(session.open, readOnly, work);
 }

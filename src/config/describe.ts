@@ -14,10 +14,13 @@ export interface ConfigEntry {
 }
 
 function display(key: ConfigKey, value: RawValue): string {
-  if (typeof value === 'number') return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (typeof value === 'string') return key === 'url' ? redactUrl(value) : value;
   if (Array.isArray(value)) return value.join(', ');
-  const source = value as Exclude<RawValue, string | number | ReadonlyArray<string>>;
+  if (!('kind' in value)) {
+    return Object.entries(value).map(([role, actors]) => `${role}: ${(actors as ReadonlyArray<string>).join(', ')}`).join('; ');
+  }
+  const source = value;
   if (source.kind === 'literal') return '*** (given in the configuration)';
   if (source.kind === 'file') return `*** (read from ${source.path})`;
   return `*** (printed by a command, ${Math.round(source.timeoutMs / 1000)}s timeout)`;

@@ -32,6 +32,9 @@ const blockSchema = z
       .optional(),
     actor: z.string().min(1).optional(),
     log: z.object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional() }).strict().optional(),
+    protected: z.boolean().optional(),
+    rollback: z.enum(['enabled', 'disabled']).optional(),
+    roles: z.object({ reader: z.array(z.string().min(1)).optional(), deployer: z.array(z.string().min(1)).optional(), admin: z.array(z.string().min(1)).optional() }).strict().optional(),
   })
   .strict();
 
@@ -107,7 +110,7 @@ export async function loadConfigFile(cwd: string, explicit: string | undefined):
     const key = issue?.path.join('.') || '(top level)';
     throw new MigratorError('E_CONFIG', `${file}: ${key}: ${issue ? describeIssue(issue) : 'invalid'}`, {
       at: { file },
-      hint: 'Valid keys: url, password, migrations.dirs, order, lock.timeout, lock.strategy, execution.lockTimeout, execution.statementTimeout, execution.lockRetries, actor, log.level, environments.<name>.* (docs/configuration.md).',
+      hint: 'Valid keys: url, password, migrations.dirs, order, lock.timeout, lock.strategy, execution.lockTimeout, execution.statementTimeout, execution.lockRetries, actor, log.level, protected, rollback, roles.{reader,deployer,admin}, environments.<name>.* (docs/configuration.md).',
     });
   }
   const { environments = {}, ...base } = parsed.data;
@@ -145,5 +148,8 @@ export function blockLayer(block: Block, name: string, lookup: (variable: string
   put('execution.lockRetries', block.execution?.lockRetries);
   put('actor', block.actor === undefined ? undefined : text('actor')(block.actor));
   put('log.level', block.log?.level);
+  put('protected', block.protected);
+  put('rollback', block.rollback);
+  put('roles', block.roles);
   return { name, values };
 }

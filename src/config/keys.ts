@@ -4,13 +4,13 @@
  * this table; the zod schema in schema.ts validates the merged result.
  */
 
-export type KeyKind = 'string' | 'duration' | 'list' | 'integer' | 'password';
+export type KeyKind = 'string' | 'duration' | 'list' | 'integer' | 'boolean' | 'password' | 'roles';
 
 export interface KeySpec {
   /** The key as written in a config file (`lock.timeout`). */
   readonly key: string;
-  /** The `MIGRATOR_*` variable that sets it. */
-  readonly env: string;
+  /** The `MIGRATOR_*` variable that sets it; `undefined` for keys only a config file sets. */
+  readonly env: string | undefined;
   readonly kind: KeyKind;
 }
 
@@ -25,6 +25,9 @@ export const KEYS: ReadonlyArray<KeySpec> = Object.freeze([
   { key: 'execution.statementTimeout', env: 'MIGRATOR_EXECUTION_STATEMENT_TIMEOUT', kind: 'duration' },
   { key: 'execution.lockRetries', env: 'MIGRATOR_EXECUTION_LOCK_RETRIES', kind: 'integer' },
   { key: 'actor', env: 'MIGRATOR_ACTOR', kind: 'string' },
+  { key: 'protected', env: 'MIGRATOR_PROTECTED', kind: 'boolean' },
+  { key: 'rollback', env: 'MIGRATOR_ROLLBACK', kind: 'string' },
+  { key: 'roles', env: undefined, kind: 'roles' },
   { key: 'log.level', env: 'MIGRATOR_LOG_LEVEL', kind: 'string' },
 ] as const);
 
@@ -40,5 +43,12 @@ export type PasswordSource =
   | { readonly kind: 'file'; readonly path: string }
   | { readonly kind: 'command'; readonly command: string; readonly timeoutMs: number };
 
-/** A value as a layer gives it, before validation: text, a list, a number, or a password source. */
-export type RawValue = string | number | ReadonlyArray<string> | PasswordSource;
+/** Actors per role (`roles:` in a config file). */
+export interface RoleMap {
+  readonly reader?: ReadonlyArray<string> | undefined;
+  readonly deployer?: ReadonlyArray<string> | undefined;
+  readonly admin?: ReadonlyArray<string> | undefined;
+}
+
+/** A value as a layer gives it, before validation. */
+export type RawValue = string | number | boolean | ReadonlyArray<string> | PasswordSource | RoleMap;

@@ -23,10 +23,12 @@ export const DEFAULTS: Layer = {
     ['execution.lockTimeout', '5s'],
     ['execution.lockRetries', 3],
     ['log.level', 'info'],
+    ['protected', false],
+    ['rollback', 'enabled'],
   ]),
 };
 
-const BY_ENV = new Map(KEYS.map((spec) => [spec.env, spec]));
+const BY_ENV = new Map(KEYS.filter((spec) => spec.env !== undefined).map((spec) => [spec.env as string, spec]));
 
 /**
  * The keys set by environment variables (`MIGRATOR_*`, and `DATABASE_URL` below `MIGRATOR_URL`).
@@ -54,6 +56,11 @@ export function variablesLayer(name: string, variables: Readonly<Record<string, 
 export function readText(kind: (typeof KEYS)[number]['kind'], text: string, where: string): RawValue {
   if (kind === 'list') return text.split(',').map((part) => part.trim()).filter((part) => part !== '');
   if (kind === 'password') return { kind: 'literal', value: text };
+  if (kind === 'boolean') {
+    if (/^(true|1|yes|on)$/i.test(text.trim())) return true;
+    if (/^(false|0|no|off)$/i.test(text.trim())) return false;
+    throw new MigratorError('E_CONFIG', `${where}: "${text}" is not true or false`, { hint: 'Use true or false.' });
+  }
   if (kind === 'integer') {
     const n = /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
     if (!Number.isInteger(n)) throw new MigratorError('E_CONFIG', `${where}: "${text}" is not a whole number`, { hint: 'Use a whole number, e.g. 3.' });

@@ -84,6 +84,9 @@ export function resolveConfig(inputs: ConfigInputs): ResolvedConfig {
     lock: { timeoutMs: ms('lock.timeout'), strategy: values.get('lock.strategy') },
     execution: { lockTimeoutMs: ms('execution.lockTimeout'), ...(statementTimeoutMs === undefined ? {} : { statementTimeoutMs }), lockRetries: values.get('execution.lockRetries') },
     environment: environment ?? 'default',
+    protected: values.get('protected'),
+    rollback: values.get('rollback'),
+    ...(values.has('roles') ? { roles: values.get('roles') } : {}),
     ...(values.has('actor') ? { actor: values.get('actor') } : {}),
     log: { level: values.get('log.level') },
   };

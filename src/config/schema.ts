@@ -35,6 +35,12 @@ export const configSchema = z
       })
       .strict(),
     environment: z.string().min(1),
+    /** `down`, `repair`, `baseline` and `unlock` need `--confirm <environment>`. */
+    protected: z.boolean(),
+    /** `disabled` refuses `down` outright: roll forward instead. */
+    rollback: z.enum(['enabled', 'disabled']),
+    /** Actors per role; absent: no role checks. */
+    roles: z.object({ reader: z.array(z.string()).optional(), deployer: z.array(z.string()).optional(), admin: z.array(z.string()).optional() }).strict().optional(),
     actor: z.string().min(1).optional(),
     log: z
       .object({

@@ -9,6 +9,7 @@ interface DownOptions {
   readonly to?: string;
   readonly batch?: boolean;
   readonly version?: string;
+  readonly confirm?: string;
 }
 
 function positiveInteger(value: string): number {
@@ -34,8 +35,10 @@ export function registerDown(program: Command, env: CommandEnv): void {
     .option('--batch', 'revert every migration of the last batch (the last "migrate up")')
     .option('--version <version>', 'revert only this version (refused while an applied migration depends on it)')
     .option('--dry-run', 'print the plan and the exact SQL; write nothing')
+    .option('--confirm <environment>', 'the name of the environment, required where it is protected')
     .action(async (options: DownOptions, command: Command) => {
       const session = await env.session(command);
+      await session.authorize('down', { dryRun: options.dryRun, confirm: options.confirm });
       const { migrations } = await session.loadMigrations();
       const target = targetOf(options);
       const planFor: PlanFor = (history) => planDown(migrations, history, target);

@@ -6,6 +6,7 @@ import type { CommandEnv } from '../program.js';
 interface RepairOptions {
   readonly version?: string;
   readonly as?: 'applied' | 'rolled_back';
+  readonly confirm?: string;
 }
 
 function settledState(value: string): 'applied' | 'rolled_back' {
@@ -24,12 +25,14 @@ export function registerRepair(program: Command, env: CommandEnv): void {
     .command('repair')
     .description('record the database as it is: realign checksums, or settle a failed migration (runs no migration SQL)')
     .option('--version <version>', 'the failed or in-progress migration to settle (with --as)')
+    .option('--confirm <environment>', 'the name of the environment, required where it is protected')
     .option('--as <state>', 'what the database really holds for it: applied (all its changes are there) or rolled-back (none are)', settledState)
     .action(async (options: RepairOptions, command: Command) => {
       const session = await env.session(command);
       if ((options.version === undefined) !== (options.as === undefined)) {
         command.error('--version and --as go together: "migrate repair --version <v> --as applied|rolled-back"');
       }
+      await session.authorize('repair', { confirm: options.confirm });
       const { migrations } = await session.loadMigrations();
       const mark = options.version !== undefined && options.as !== undefined ? { version: options.version, as: options.as } : undefined;
       const changes = await withDriver(session, false, (driver) =>

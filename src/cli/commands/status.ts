@@ -18,6 +18,7 @@ export function registerStatus(program: Command, env: CommandEnv): void {
     .option('--check', 'exit 8 when migrations are pending, or with the problem\'s code when files and database disagree')
     .action(async (options: StatusOptions, command: Command) => {
       const session = await env.session(command);
+      await session.authorize('status', {});
       const { migrations, problems: fileProblems } = await session.inspectFiles();
       const history = await withDriver(session, true, async (driver) => (await readHistory(driver)).rows);
       const inspection = inspect(migrations, history, { outOfOrder: session.config.order === 'allow-out-of-order' });

@@ -19,6 +19,7 @@ export function registerUp(program: Command, env: CommandEnv): void {
     .option('--resume', 'continue a failed or interrupted migration after its last applied statement (only if those statements are unchanged)')
     .action(async (options: UpOptions, command: Command) => {
       const session = await env.session(command);
+      await session.authorize('up', { dryRun: options.dryRun });
       const { migrations } = await session.loadMigrations();
       const policy = { outOfOrder: session.config.order === 'allow-out-of-order' };
       const planFor: PlanFor = (history) => planUp(migrations, history, { policy, target: options.target, resume: options.resume === true });

@@ -24,6 +24,7 @@ export function registerValidate(program: Command, env: CommandEnv): void {
     .option('--no-pending', 'fail with exit code 8 when any migration is pending')
     .action(async (options: ValidateOptions, command: Command) => {
       const session = await env.session(command);
+      await session.authorize('validate', {});
       const { migrations, problems: fileProblems } = await session.inspectFiles();
       const { history, capabilities } = await withDriver(session, true, async (driver) => ({ history: (await readHistory(driver)).rows, capabilities: driver.capabilities }));
       const policy = { outOfOrder: session.config.order === 'allow-out-of-order' };

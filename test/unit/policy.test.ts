@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { authorize, roleOf, type PolicyInput } from '../../src/core/policy.js';
+import { resolveActor } from '../../src/config/actor.js';
+
+const base: PolicyInput = { command: 'up', dryRun: false, actor: 'alice', environment: 'prod', protected: false, rollback: 'enabled', roles: undefined, confirm: undefined };
+const roles = { admin: ['alice'], deployer: ['github:*', 'deploy-bot'], reader: ['*'] };
+
+describe('authorize', () => {
+  it.each<[string, Partial<PolicyInput>, string | undefined]>([
+    ['no roles configured: everything allowed', { command: 'down' }, undefined],
+    ['admin may go down', { command: 'down', roles }, undefined],
+    ['a deployer by pattern may go up', { actor: 'github:octocat', roles }, undefined],
+    ['a deployer may not go down', { command: 'down', actor: 'deploy-bot', roles }, 'needs the admin role, and deploy-bot has deployer'],
+    ['a reader may not go up', { actor: 'bob', roles }, 'needs the deployer role, and bob has reader'],
+    ['a reader may dry-run up', { actor: 'bob', roles, dryRun: true }, undefined],
+    ['a reader may read status', { command: 'status', actor: 'bob', roles }, undefined],
+    ['nobody listed: no role at all', { actor: 'eve', roles: { admin: ['alice'] }, command: 'status' }, 'needs the reader role, and eve has no role'],
+    ['rollback disabled refuses down', { command: 'down', rollback: 'disabled' }, '"down" is disabled in prod (rollback: disabled)'],
+    ['rollback disabled allows down --dry-run', { command: 'down', rollback: 'disabled', dryRun: true }, undefined],
+    ['protected: down needs --confirm', { command: 'down', protected: true }, 'prod is a protected environment: "down" needs --confirm prod'],
+    ['protected: a wrong --confirm is refused', { command: 'repair', protected: true, confirm: 'staging' }, 'needs --confirm prod (got --confirm staging)'],
+    ['protected: the right --confirm passes', { command: 'baseline', protected: true, confirm: 'prod' }, undefined],
+    ['protected: up needs no confirmation', { command: 'up', protected: true }, undefined],
+    ['protected: down --dry-run needs no confirmation', { command: 'down', protected: true, dryRun: true }, undefined],
+  ])('%s', (_name, input, refusal) => {
+    const attempt = () => authorize({ ...base, ...input });
+    if (refusal === undefined) expect(attempt).not.toThrow();
+    else expect(attempt).toThrow(expect.objectContaining({ code: 'E_NOT_PERMITTED', message: expect.stringContaining(refusal) }));
+  });
+
+  it('gives the highest role that lists the actor', () => {
+    expect(roleOf('alice', { reader: ['*'], admin: ['alice'] })).toBe('admin');
+    expect(roleOf('github:x', { deployer: ['github:*'] })).toBe('deployer');
+    expect(roleOf('github.x', { deployer: ['github:*'] })).toBeUndefined();
+  });
+});
+
+describe('resolveActor', () => {
+  it.each([
+    ['--actor / MIGRATOR_ACTOR first', 'ops-1', { GITHUB_ACTOR: 'octocat' }, 'ops-1'],
+    ['then the CI identity', undefined, { GITHUB_ACTOR: 'octocat' }, 'github:octocat'],
+    ['GitLab', undefined, { GITLAB_USER_LOGIN: 'jane' }, 'gitlab:jane'],
+  ])('%s', (_name, configured, env, expected) => {
+    expect(resolveActor(configured, env)).toBe(expected);
+  });
+
+  it('falls back to the OS user', () => {
+    expect(resolveActor(undefined, {})).not.toBe('');
+  });
+});
