@@ -9,6 +9,7 @@ import { registerBaseline } from './commands/baseline.js';
 import { registerConfig } from './commands/config.js';
 import { registerCreate } from './commands/create.js';
 import { registerDown } from './commands/down.js';
+import { registerHash } from './commands/hash.js';
 import { registerRepair } from './commands/repair.js';
 import { registerStatus } from './commands/status.js';
 import { registerUp } from './commands/up.js';
@@ -78,5 +79,6 @@ export function buildProgram(io: CliIO, argv: ReadonlyArray<string>): Command {
   registerRepair(program, env);
   registerConfig(program, env);
   registerBaseline(program, env);
+  registerHash(program, env);
   return program;
 }

@@ -160,7 +160,8 @@ export class Project {
   /** File names in `migrations/` (or another directory of the project). */
   migrationFiles(sub = 'migrations'): string[] {
     const dir = path.join(this.dir, sub);
-    return fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
+    // migrator.sum is bookkeeping that `create` keeps, not a migration.
+    return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f !== 'migrator.sum' && !f.startsWith('.')).sort() : [];
   }
 
   /** Everything in the project directory, recursively, with each file's size (before/after checks). */

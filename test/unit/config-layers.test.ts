@@ -176,7 +176,7 @@ const KEY_CASES: ReadonlyArray<KeyCase> = [
 
 function variableOf(key: ConfigKey): string {
   const spec = KEYS.find((s) => s.key === key);
-  if (!spec) throw new Error(`no key ${key}`);
+  if (!spec?.env) throw new Error(`no variable for key ${key}`);
   return spec.env;
 }
 
@@ -565,6 +565,9 @@ describe('describeConfig', () => {
       'execution.lockRetries': ['7', DOTENV],
       actor: ['release-bot', `file ${FILE} (environments.prod)`],
       'log.level': ['debug', 'flags'],
+      protected: ['false', 'defaults'],
+      rollback: ['enabled', 'defaults'],
+      roles: [undefined, undefined],
     });
     const printed = JSON.stringify(entries);
     expect(printed).not.toContain(SECRET);

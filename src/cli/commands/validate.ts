@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { MigratorError, ProblemsError, sortProblems } from '../../core/errors.js';
 import { inspect, planUp } from '../../core/plan/index.js';
+import { checkSum } from '../../core/source/sum.js';
 import { readHistory } from '../../core/run/executor.js';
 import { planJson, planScript } from '../render/plan.js';
 import { withDriver } from '../session.js';
@@ -29,7 +30,9 @@ export function registerValidate(program: Command, env: CommandEnv): void {
       const { history, capabilities } = await withDriver(session, true, async (driver) => ({ history: (await readHistory(driver)).rows, capabilities: driver.capabilities }));
       const policy = { outOfOrder: session.config.order === 'allow-out-of-order' };
       const inspection = inspect(migrations, history, policy);
-      const problems = sortProblems([...fileProblems, ...inspection.problems]);
+      // migrator.sum, when the project keeps one: files added, removed or edited without "migrate hash".
+      const sumProblems = await checkSum(session.config.migrations.dirs, session.io.cwd);
+      const problems = sortProblems([...fileProblems, ...sumProblems, ...inspection.problems]);
       const pending = inspection.entries.filter((e) => e.state === 'pending' || e.state === 'outdated').length;
       const plan = problems.length === 0 ? planUp(migrations, history, { policy }) : undefined;
       session.output.document({ ok: problems.length === 0 && (options.pending !== false || pending === 0), target: session.target, files: migrations.length, applied: history.filter((h) => h.state === 'applied').length, pending, current: inspection.current, problems, plan: options.dryRun && plan ? planJson(plan, capabilities) : null });
