@@ -10,6 +10,7 @@ import { registerConfig } from './commands/config.js';
 import { registerCreate } from './commands/create.js';
 import { registerDown } from './commands/down.js';
 import { registerHash } from './commands/hash.js';
+import { registerLint } from './commands/lint.js';
 import { registerRepair } from './commands/repair.js';
 import { registerStatus } from './commands/status.js';
 import { registerUp } from './commands/up.js';
@@ -80,5 +81,6 @@ export function buildProgram(io: CliIO, argv: ReadonlyArray<string>): Command {
   registerConfig(program, env);
   registerBaseline(program, env);
   registerHash(program, env);
+  registerLint(program, env);
   return program;
 }

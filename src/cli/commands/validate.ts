@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { MigratorError, ProblemsError, sortProblems } from '../../core/errors.js';
 import { inspect, planUp } from '../../core/plan/index.js';
+import { lintMigrations } from '../../core/lint/index.js';
 import { checkSum } from '../../core/source/sum.js';
+import { lintProblems } from './lint.js';
 import { readHistory } from '../../core/run/executor.js';
 import { planJson, planScript } from '../render/plan.js';
 import { withDriver } from '../session.js';
@@ -26,18 +28,23 @@ export function registerValidate(program: Command, env: CommandEnv): void {
     .action(async (options: ValidateOptions, command: Command) => {
       const session = await env.session(command);
       await session.authorize('validate', {});
-      const { migrations, problems: fileProblems } = await session.inspectFiles();
+      const { migrations, problems: fileProblems, syntax } = await session.inspectFiles();
       const { history, capabilities } = await withDriver(session, true, async (driver) => ({ history: (await readHistory(driver)).rows, capabilities: driver.capabilities }));
       const policy = { outOfOrder: session.config.order === 'allow-out-of-order' };
       const inspection = inspect(migrations, history, policy);
       // migrator.sum, when the project keeps one: files added, removed or edited without "migrate hash".
       const sumProblems = await checkSum(session.config.migrations.dirs, session.io.cwd);
-      const problems = sortProblems([...fileProblems, ...sumProblems, ...inspection.problems]);
+      // Lint what is still to run: applied migrations are history, and cannot be changed anyway.
+      const pendingIds = new Set(inspection.entries.filter((e) => e.state === 'pending' || e.state === 'outdated' || e.state === 'out_of_order').map((e) => e.id));
+      const lintReport = lintMigrations(migrations, syntax, { only: pendingIds });
+      const problems = sortProblems([...fileProblems, ...sumProblems, ...lintProblems(lintReport), ...inspection.problems]);
       const pending = inspection.entries.filter((e) => e.state === 'pending' || e.state === 'outdated').length;
       const plan = problems.length === 0 ? planUp(migrations, history, { policy }) : undefined;
-      session.output.document({ ok: problems.length === 0 && (options.pending !== false || pending === 0), target: session.target, files: migrations.length, applied: history.filter((h) => h.state === 'applied').length, pending, current: inspection.current, problems, plan: options.dryRun && plan ? planJson(plan, capabilities) : null });
+      session.output.document({ ok: problems.length === 0 && (options.pending !== false || pending === 0), target: session.target, files: migrations.length, applied: history.filter((h) => h.state === 'applied').length, pending, current: inspection.current, problems, lint: lintReport.findings, plan: options.dryRun && plan ? planJson(plan, capabilities) : null });
       if (problems.length > 0) throw new ProblemsError(problems);
       session.output.line(`OK: ${migrations.length} migration file${migrations.length === 1 ? '' : 's'} valid, database history consistent (${session.target}), ${pending} pending.`);
+      const careful = lintReport.findings.filter((f) => !f.allowed);
+      if (careful.length > 0) session.output.line(`${careful.length} lint warning${careful.length === 1 ? '' : 's'} (careful) in pending migrations: see "migrate lint".`);
       if (options.dryRun && plan && !session.output.json) session.io.stdout(planScript(plan, session.target, capabilities));
       if (options.pending === false && pending > 0) {
         throw new MigratorError('E_PENDING', `${pending} migration${pending === 1 ? ' is' : 's are'} pending and --no-pending was given`, { hint: 'Apply them with "migrate up" first, or drop --no-pending.' });

@@ -35,6 +35,17 @@ export interface SqlSyntax {
    * written without DELIMITER), `postgres-atomic` (`BEGIN ATOMIC ... END` function bodies).
    */
   readonly blockBodies: 'sqlite-trigger' | 'mysql-compound' | 'postgres-atomic';
+  /**
+   * `CREATE INDEX CONCURRENTLY` / `DROP INDEX CONCURRENTLY` exist and avoid blocking writes
+   * (PostgreSQL). The linter flags index changes without it. Absent means `false`.
+   */
+  readonly concurrentIndexes?: boolean;
+  /**
+   * `ADD CONSTRAINT ... FOREIGN KEY | CHECK ... NOT VALID` then `VALIDATE CONSTRAINT` exist, so a
+   * constraint can be added without a long lock (PostgreSQL). The linter flags constraints added
+   * without it. Absent means `false`.
+   */
+  readonly notValidConstraints?: boolean;
   /** Statements the engine refuses inside a transaction (matched against the statement text). */
   readonly nonTransactional: ReadonlyArray<RegExp>;
 }

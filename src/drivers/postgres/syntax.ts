@@ -14,6 +14,8 @@ export const postgresSyntax: SqlSyntax = Object.freeze({
   delimiterDirective: false,
   executableComments: false,
   blockBodies: 'postgres-atomic',
+  concurrentIndexes: true,
+  notValidConstraints: true,
   // PostgreSQL refuses these inside a transaction block (ERROR 25001).
   nonTransactional: Object.freeze([
     /^create\s+(?:unique\s+)?index\s+concurrently\b/i,
