@@ -4,6 +4,7 @@
  * keeping the names in one place keeps the engines' tables identical (and audit verification,
  * imports and docs honest).
  */
+import { MigratorError } from './errors.js';
 import type { HistoryRow } from './model.js';
 import type { ChainedAuditEntry } from './ports.js';
 
@@ -30,3 +31,18 @@ export const AUDIT_COLUMNS = Object.freeze({
   toVersion: 'to_version', checksum: 'checksum', outcome: 'outcome', durationMs: 'duration_ms',
   detail: 'detail', prevHash: 'prev_hash', hash: 'hash',
 } as const satisfies Record<keyof ChainedAuditEntry, string>);
+
+/**
+ * Reads the `format` value of `migrator_meta` as a driver fetched it (text or number).
+ * `undefined` when absent; throws E_METADATA_VERSION when it is not a whole number.
+ */
+export function parseFormat(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const format = Number(value);
+  if (!Number.isInteger(format)) {
+    throw new MigratorError('E_METADATA_VERSION', `${TABLES.meta} holds an unreadable format ${JSON.stringify(value)}`, {
+      hint: `the metadata tables were edited by hand: restore the 'format' row of ${TABLES.meta}`,
+    });
+  }
+  return format;
+}

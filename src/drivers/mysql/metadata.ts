@@ -7,7 +7,7 @@ import type { ChainedAuditEntry, MetadataState } from '../../core/ports.js';
 import type { HistoryRow } from '../../core/model.js';
 import { MigratorError } from '../../core/errors.js';
 import type { MysqlSession, SqlValue } from './session.js';
-import { AUDIT_COLUMNS, HISTORY_COLUMNS, TABLES } from '../../core/metadata.js';
+import { AUDIT_COLUMNS, HISTORY_COLUMNS, TABLES, parseFormat } from '../../core/metadata.js';
 
 export { TABLES };
 
@@ -60,14 +60,7 @@ export async function existingTables(session: MysqlSession, tables: ReadonlyArra
 async function readFormat(session: MysqlSession, present: Set<string>): Promise<number | undefined> {
   if (!present.has(TABLES.meta)) return undefined;
   const value = await session.value(`SELECT value FROM ${TABLES.meta} WHERE \`key\` = 'format'`);
-  if (value === undefined) return undefined;
-  const format = Number(value);
-  if (!Number.isInteger(format)) {
-    throw new MigratorError('E_METADATA_VERSION', `${TABLES.meta} holds an unreadable format ${JSON.stringify(value)}`, {
-      hint: `the metadata tables were edited by hand: restore the 'format' row of ${TABLES.meta}`,
-    });
-  }
-  return format;
+  return parseFormat(value);
 }
 
 /** Implements `Driver.readState`: never creates anything, absent tables read as empty. */

@@ -8,7 +8,7 @@ import type { HistoryRow } from '../../core/model.js';
 import { MigratorError } from '../../core/errors.js';
 import { isCreateRace } from './errors.js';
 import type { Params, PgSession } from './session.js';
-import { AUDIT_COLUMNS, HISTORY_COLUMNS, TABLES } from '../../core/metadata.js';
+import { AUDIT_COLUMNS, HISTORY_COLUMNS, TABLES, parseFormat } from '../../core/metadata.js';
 
 export { TABLES };
 
@@ -64,14 +64,7 @@ async function readFormat(session: PgSession): Promise<number | undefined> {
   if (!exists) return undefined;
   const { rows } = await session.query<{ value: string }>(`SELECT value FROM ${session.table(TABLES.meta)} WHERE key = 'format'`);
   const value = rows[0]?.value;
-  if (value === undefined) return undefined;
-  const format = Number(value);
-  if (!Number.isInteger(format)) {
-    throw new MigratorError('E_METADATA_VERSION', `${TABLES.meta} holds an unreadable format ${JSON.stringify(value)}`, {
-      hint: `the metadata tables were edited by hand: restore the 'format' row of ${TABLES.meta}`,
-    });
-  }
-  return format;
+  return parseFormat(value);
 }
 
 /** Implements `Driver.readState`: never creates anything, absent tables read as empty. */

@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3';
 import type { ChainedAuditEntry, MetadataState } from '../../core/ports.js';
 import type { HistoryRow } from '../../core/model.js';
 import { MigratorError } from '../../core/errors.js';
-import { AUDIT_COLUMNS, HISTORY_COLUMNS, TABLES } from '../../core/metadata.js';
+import { AUDIT_COLUMNS, HISTORY_COLUMNS, TABLES, parseFormat } from '../../core/metadata.js';
 
 export { TABLES };
 
@@ -42,14 +42,7 @@ export function tableExists(db: Database.Database, table: string): boolean {
 function readFormat(db: Database.Database): number | undefined {
   if (!tableExists(db, TABLES.meta)) return undefined;
   const value = db.prepare(`SELECT value FROM ${TABLES.meta} WHERE key = 'format'`).pluck().get();
-  if (value === undefined) return undefined;
-  const format = Number(value);
-  if (!Number.isInteger(format)) {
-    throw new MigratorError('E_METADATA_VERSION', `${TABLES.meta} holds an unreadable format ${JSON.stringify(value)}`, {
-      hint: `the metadata tables were edited by hand: restore the 'format' row of ${TABLES.meta}`,
-    });
-  }
-  return format;
+  return parseFormat(value);
 }
 
 /** Implements `Driver.readState`: never creates anything, absent tables read as empty. */
