@@ -54,6 +54,16 @@ describe.concurrent('invalid migration files (exit 5, nothing created)', () => {
     expect(project.dbExists()).toBe(false);
   });
 
+  it('rejects an unterminated dollar quote (PostgreSQL) with file:line, before connecting at all', async ({ expect, onTestFinished }) => {
+    const project = new Project({ onTestFinished });
+    project.write('V1__fn.sql', "CREATE FUNCTION f() RETURNS int AS $body$\n  SELECT 1;\n$body$ LANGUAGE sql;\n\nDO $$\nBEGIN\n  RAISE NOTICE 'never closed';\nEND;\n");
+    // Nothing listens on port 1: exit 5 rather than 4 shows the files were checked before any connection.
+    const result = await project.run(['up', '--url', 'postgres://app@127.0.0.1:1/db']);
+    expect(result.code, result.stderr).toBe(EXIT.invalidFiles);
+    expect(result.stderr).toMatch(/^error\[E_PARSE\]: .*unterminated dollar-quoted string \$\$/m);
+    expect(result.stderr).toMatch(/^ {2}at: migrations[/\\]V1__fn\.sql:5:4$/m);
+  });
+
   it('rejects an unterminated block comment with file:line', async ({ expect, onTestFinished }) => {
     const project = new Project({ onTestFinished });
     project.write('V1__x.sql', 'CREATE TABLE a (x);\n/* never closed\nCREATE TABLE b (x);\n');
