@@ -3,6 +3,7 @@
  * port. It decides nothing: polling, retries and the journal of non-transactional DDL live in the
  * core. MySQL commits every DDL statement implicitly, so `transactionalDdl` is false.
  */
+import { MigratorError } from '../../core/errors.js';
 import type { Capabilities, Driver, ExecuteOptions, ServerDriverOptions } from '../../core/ports.js';
 import type { Statement } from '../../core/model.js';
 import { mysqlSyntax } from './syntax.js';
@@ -42,8 +43,28 @@ export async function openMysql(options: ServerDriverOptions): Promise<Driver> {
   return createMysqlDriver(session, lock, options);
 }
 
+// ER_TABLEACCESS_DENIED_ERROR, ER_COLUMNACCESS_DENIED_ERROR, ER_DBACCESS_DENIED_ERROR,
+// ER_SPECIFIC_ACCESS_DENIED_ERROR, ER_PROCACCESS_DENIED_ERROR.
+const DENIED = new Set([1142, 1143, 1044, 1227, 1370]);
+
+/**
+ * Runs a metadata operation, turning MySQL's access-denied errors into E_PRIVILEGE (exit 9) with what
+ * to grant. A user's own statements are not wrapped: there it is a failed migration.
+ */
+async function privileged<T>(label: string, operation: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!DENIED.has((error as { errno?: number }).errno ?? -1)) throw error;
+    throw new MigratorError('E_PRIVILEGE', `${label}: permission denied while ${operation}: ${(error as Error).message}`, {
+      hint: 'Run this command as a user with the privileges docs/security.md lists for it (CREATE, SELECT, INSERT, UPDATE and TRIGGER on the database for the metadata tables), or grant them.',
+    });
+  }
+}
+
 function createMysqlDriver(session: MysqlSession, lock: RunLock, options: ServerDriverOptions): Driver {
   const capabilities: Capabilities = Object.freeze({ transactionalDdl: false, statementTimeout: session.flavour === 'mariadb' });
+  const label = session.label;
   const writable = (operation: string): void => {
     if (options.readOnly) throw new Error(`${session.label} is open read-only: ${operation} is not allowed in this session`);
   };
@@ -55,14 +76,14 @@ function createMysqlDriver(session: MysqlSession, lock: RunLock, options: Server
     syntax: mysqlSyntax,
     async tryLock(owner) {
       writable('tryLock');
-      return lock.tryLock(owner);
+      return privileged(label, 'taking the migration lock', () => lock.tryLock(owner));
     },
     assertLock: () => lock.assertHeld(),
     unlock: () => lock.release(),
-    readState: () => readState(session),
+    readState: () => privileged(label, 'reading migrator_history', () => readState(session)),
     async prepareMetadata(format) {
       writable('prepareMetadata');
-      return prepareMetadata(session, format);
+      return privileged(label, 'creating the metadata tables', () => prepareMetadata(session, format));
     },
     readAuditHead: () => readAuditHead(session),
     async begin() {
@@ -88,14 +109,14 @@ function createMysqlDriver(session: MysqlSession, lock: RunLock, options: Server
       writable('writeHistory');
       // Fencing and the row share one transaction (the core's, else its own): under the table
       // strategy the row commits only while the lease is still this run's.
-      await session.transaction(async () => {
+      await privileged(label, 'writing migrator_history', () => session.transaction(async () => {
         await lock.fence();
         await writeHistory(session, row);
-      });
+      }));
     },
     async appendAudit(entry) {
       writable('appendAudit');
-      await appendAudit(session, entry);
+      await privileged(label, 'writing migrator_audit', () => appendAudit(session, entry));
     },
     describeError: (error) => describeMysqlError(error, lastSql),
     lockLost: () => lock.lost(),

@@ -5,7 +5,7 @@
 import type { Capabilities, Driver, ServerDriverOptions } from '../../core/ports.js';
 import { MigratorError } from '../../core/errors.js';
 import { postgresSyntax } from './syntax.js';
-import { describePgError } from './errors.js';
+import { describePgError, sqlState } from './errors.js';
 import { appendAudit, prepareMetadata, readAuditHead, readState, writeHistory } from './metadata.js';
 import { createAdvisoryLock, transactionPoolingError } from './advisory.js';
 import { createLease } from './lease.js';
@@ -60,6 +60,21 @@ async function checkSession(session: PgSession, options: ServerDriverOptions): P
   if (problem) throw problem;
 }
 
+/**
+ * Runs a metadata operation, turning PostgreSQL's "permission denied" (42501) into E_PRIVILEGE
+ * (exit 9) with what to grant. A user's own statements are not wrapped: there it is a failed migration.
+ */
+async function privileged<T>(label: string, operation: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (sqlState(error) !== '42501') throw error;
+    throw new MigratorError('E_PRIVILEGE', `${label}: permission denied while ${operation}: ${(error as Error).message}`, {
+      hint: 'Run this command as a user with the privileges docs/security.md lists for it (the metadata tables need CREATE on the schema, then SELECT/INSERT/UPDATE on migrator_*), or grant them.',
+    });
+  }
+}
+
 function createPostgresDriver(session: PgSession, lock: RunLock, readOnly: boolean): Driver {
   const label = session.label;
   const writable = (operation: string): void => {
@@ -71,14 +86,14 @@ function createPostgresDriver(session: PgSession, lock: RunLock, readOnly: boole
     syntax: postgresSyntax,
     async tryLock(owner) {
       writable('tryLock');
-      return lock.tryLock(owner);
+      return privileged(label, 'taking the migration lock', () => lock.tryLock(owner));
     },
     assertLock: () => lock.assertHeld(),
     unlock: () => lock.release(),
-    readState: () => readState(session),
+    readState: () => privileged(label, 'reading migrator_history', () => readState(session)),
     async prepareMetadata(format) {
       writable('prepareMetadata');
-      return prepareMetadata(session, format);
+      return privileged(label, 'creating the metadata tables', () => prepareMetadata(session, format));
     },
     readAuditHead: () => readAuditHead(session),
     async begin() {
@@ -100,11 +115,11 @@ function createPostgresDriver(session: PgSession, lock: RunLock, readOnly: boole
     },
     async writeHistory(row) {
       writable('writeHistory');
-      await lock.fenced(() => writeHistory(session, row));
+      await privileged(label, 'writing migrator_history', () => lock.fenced(() => writeHistory(session, row)));
     },
     async appendAudit(entry) {
       writable('appendAudit');
-      await appendAudit(session, entry);
+      await privileged(label, 'writing migrator_audit', () => appendAudit(session, entry));
     },
     describeError: (error) => describePgError(error, session.dead, session.scrub),
     lockLost: () => session.dead || lock.lost,
