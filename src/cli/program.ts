@@ -30,11 +30,14 @@ Exit codes:
   2    usage error (unknown command or option, bad argument)
   3    configuration error
   4    cannot connect to the database
-  5    migration files invalid (name, parse error, duplicate, missing dependency, cycle)
-  6    database state disagrees with the files (checksum, missing file, failed migration, order)
+  5    migration files invalid (name, parse error, duplicate, missing dependency, cycle),
+       a dangerous lint finding, or migrator.sum out of date
+  6    database state disagrees with the files (checksum, missing file, failed migration, order),
+       or a baseline refused
   7    lock not acquired within the timeout
   8    pending migrations where none are allowed (status --check, validate --no-pending)
-  9    not permitted (irreversible migration)
+  9    not permitted: irreversible migration, role or protected environment (--confirm),
+       rollback: disabled, or a database privilege missing
   70   internal error (a bug: please report it with the output of --verbose)
   130  interrupted (143 on SIGTERM)
 
@@ -60,7 +63,7 @@ export function buildProgram(io: CliIO, argv: ReadonlyArray<string>): Command {
     .option('--verbose', 'debug logs, and stack traces on errors')
     .addOption(new Option('--log-level <level>', 'log level on stderr').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']))
     .option('--lock-timeout <duration>', 'how long to wait for the migration lock, e.g. 30s, 5m (default: 5m)')
-    .option('--actor <name>', 'who is running this, for history and audit (default: the OS user)')
+    .option('--actor <name>', 'who is running this, for history, audit and roles (default: $MIGRATOR_ACTOR, the CI user, else the OS user)')
     .addHelpText('after', EXIT_CODES_HELP)
     .showSuggestionAfterError(true)
     .exitOverride()

@@ -70,6 +70,22 @@ function connectError(file: string, error: unknown): MigratorError {
   return new MigratorError('E_CONNECT', `cannot open SQLite database ${file}: ${reason}`, { hint, cause: error });
 }
 
+/**
+ * Runs a metadata write, turning SQLITE_READONLY (a file or directory this user may not write) into
+ * E_PRIVILEGE (exit 9). The migrations' own statements are not wrapped: there it is a failed migration.
+ */
+function privileged<T>(label: string, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code !== 'string' || !code.startsWith('SQLITE_READONLY')) throw error;
+    throw new MigratorError('E_PRIVILEGE', `${label}: cannot write the database: ${(error as Error).message}`, {
+      hint: 'This user may not write the file (or its directory, where SQLite keeps its journal): fix the permissions, or run as the file\'s owner.',
+    });
+  }
+}
+
 function createSqliteDriver(db: Database.Database, options: SqliteOpenOptions, lease: Lease): Driver {
   const label = `SQLite ${options.path}`;
   const writable = (operation: string): void => {
@@ -81,7 +97,7 @@ function createSqliteDriver(db: Database.Database, options: SqliteOpenOptions, l
     syntax: sqliteSyntax,
     async tryLock(owner) {
       writable('tryLock');
-      return lease.tryLock(owner);
+      return privileged(label, () => lease.tryLock(owner));
     },
     async assertLock() {
       lease.assertHeld();
@@ -94,7 +110,7 @@ function createSqliteDriver(db: Database.Database, options: SqliteOpenOptions, l
     },
     async prepareMetadata(format) {
       writable('prepareMetadata');
-      return prepareMetadata(db, format);
+      return privileged(label, () => prepareMetadata(db, format));
     },
     async readAuditHead() {
       return readAuditHead(db);
