@@ -177,8 +177,29 @@ describe.concurrent('repair', () => {
     expect(project.withDb(audit).filter((r) => r.event === 'repair')).toHaveLength(1);
   });
 
+  it('repair --version V realigns that version only, and refuses a version that is not applied', async ({ expect, onTestFinished }) => {
+    const project = new Project({ onTestFinished });
+    project.write('V1__a.sql', 'CREATE TABLE a (x);\n');
+    project.write('V2__b.sql', 'CREATE TABLE b (x);\n');
+    expect((await project.run(['up'])).code).toBe(EXIT.ok);
+    project.write('V1__a.sql', 'CREATE TABLE a (x);\n-- reviewed\nSELECT 1;\n');
+    project.write('V2__b.sql', 'CREATE TABLE b (x);\n-- reviewed\nSELECT 2;\n');
+
+    const one = await project.run(['repair', '--version', '1']);
+    expect(one.code, one.stderr).toBe(EXIT.ok);
+    expect(one.stdout).toMatch(/version 1: recorded checksum sha256v1:\w+ -> sha256v1:\w+/);
+    expect(one.stdout).not.toContain('version 2:');
+    const validate = await project.run(['validate']);
+    expect(validate.code).toBe(EXIT.stateDisagrees);
+    expect(validate.stderr).toMatch(/^error\[E_CHECKSUM_MISMATCH\]: version 2 /m);
+    expect(validate.stderr).not.toMatch(/version 1 /);
+
+    const unknown = await project.run(['repair', '--version', '9']);
+    expect(unknown.code).toBe(EXIT.usage);
+    expect(unknown.stderr).toMatch(/^error\[E_UNKNOWN_TARGET\]: version 9 is not applied/m);
+  });
+
   it.for([
-    { name: '--version without --as', args: ['repair', '--version', '1'] },
     { name: '--as without --version', args: ['repair', '--as', 'applied'] },
     { name: 'an unknown --as', args: ['repair', '--version', '1', '--as', 'maybe'] },
   ])('rejects $name with exit 2, changing nothing', async ({ args }, { expect, onTestFinished }) => {

@@ -24,19 +24,19 @@ export function registerRepair(program: Command, env: CommandEnv): void {
   program
     .command('repair')
     .description('record the database as it is: realign checksums, or settle a failed migration (runs no migration SQL)')
-    .option('--version <version>', 'the failed or in-progress migration to settle (with --as)')
+    .option('--version <version>', 'only this version: realign its checksum, or (with --as) settle it when it failed')
     .option('--confirm <environment>', 'the name of the environment, required where it is protected')
     .option('--as <state>', 'what the database really holds for it: applied (all its changes are there) or rolled-back (none are)', settledState)
     .action(async (options: RepairOptions, command: Command) => {
       const session = await env.session(command);
-      if ((options.version === undefined) !== (options.as === undefined)) {
-        command.error('--version and --as go together: "migrate repair --version <v> --as applied|rolled-back"');
+      if (options.as !== undefined && options.version === undefined) {
+        command.error('--as needs --version: "migrate repair --version <v> --as applied|rolled-back"');
       }
       await session.authorize('repair', { confirm: options.confirm });
       const { migrations } = await session.loadMigrations();
       const mark = options.version !== undefined && options.as !== undefined ? { version: options.version, as: options.as } : undefined;
       const changes = await withDriver(session, false, (driver) =>
-        runRepair({ driver, context: session.context, emit: session.emit, signal: session.io.signal, lockTimeoutMs: session.config.lock.timeoutMs, migrations, mark }),
+        runRepair({ driver, context: session.context, emit: session.emit, signal: session.io.signal, lockTimeoutMs: session.config.lock.timeoutMs, migrations, mark, only: mark ? undefined : options.version }),
       );
       session.output.document({ ok: true, target: session.target, changes });
       if (changes.length === 0) session.output.line('Nothing to repair: every applied migration matches its file.');

@@ -23,6 +23,8 @@ export interface RepairInput {
   readonly migrations: ReadonlyArray<Migration>;
   /** Settle this failed or in-progress row; without it, checksums are realigned. */
   readonly mark?: { readonly version: string; readonly as: 'applied' | 'rolled_back' } | undefined;
+  /** Realign only this version's checksum (`repair --version V`); all drifted ones when absent. */
+  readonly only?: string | undefined;
 }
 
 export interface RepairChange {
@@ -61,8 +63,15 @@ function planMark(rows: Map<string, HistoryRow>, files: Map<string, Migration>, 
   return { row: settled, change: { version, change: mark.as, from: row.state, to: mark.as } };
 }
 
-function planRealign(rows: Map<string, HistoryRow>, files: Map<string, Migration>): Array<{ row: HistoryRow; change: RepairChange }> {
-  const stuck = [...rows.values()].filter((row) => row.state === 'failed' || row.state === 'in_progress');
+function planRealign(rows: Map<string, HistoryRow>, files: Map<string, Migration>, only: string | undefined): Array<{ row: HistoryRow; change: RepairChange }> {
+  const version = only === undefined ? undefined : (canonicalRef(only) ?? only);
+  if (version !== undefined && rows.get(version)?.state !== 'applied') {
+    throw new MigratorError('E_UNKNOWN_TARGET', `version ${version} is not applied: there is no checksum of it to realign`, {
+      hint: 'Run "migrate status" to see the applied versions; a failed one is settled with --as applied|rolled-back.',
+    });
+  }
+  // Realigning every checksum waits until failed rows are settled; one named version need not.
+  const stuck = version !== undefined ? [] : [...rows.values()].filter((row) => row.state === 'failed' || row.state === 'in_progress');
   if (stuck.length > 0) {
     const list = stuck.map((row) => `${row.version} (${row.state}, ${row.statementsApplied} of ${row.statementsTotal} statements)`).join(', ');
     throw new MigratorError('E_FAILED_MIGRATION', `repair needs to be told what the database is for ${list}`, {
@@ -70,7 +79,7 @@ function planRealign(rows: Map<string, HistoryRow>, files: Map<string, Migration
     });
   }
   return [...rows.values()]
-    .filter((row) => row.state === 'applied' && row.kind !== 'baseline' && row.kind !== 'repeatable')
+    .filter((row) => row.state === 'applied' && row.kind !== 'baseline' && row.kind !== 'repeatable' && (version === undefined || row.version === version))
     .flatMap((row) => {
       const file = files.get(row.version);
       if (!file || file.checksum === row.checksum) return [];
@@ -87,7 +96,7 @@ export async function runRepair(input: RepairInput): Promise<ReadonlyArray<Repai
     const state = await readHistory(driver);
     const rows = currentRows(state.rows);
     const files = new Map(input.migrations.map((m) => [m.id, m]));
-    const plan = input.mark ? [planMark(rows, files, input.mark, context)] : planRealign(rows, files);
+    const plan = input.mark ? [planMark(rows, files, input.mark, context)] : planRealign(rows, files, input.only);
     if (plan.length === 0) {
       succeeded = true;
       return [];
