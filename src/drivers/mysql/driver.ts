@@ -3,11 +3,11 @@
  * port. It decides nothing: polling, retries and the journal of non-transactional DDL live in the
  * core. MySQL commits every DDL statement implicitly, so `transactionalDdl` is false.
  */
-import { MigratorError } from '../../core/errors.js';
 import type { Capabilities, Driver, ExecuteOptions, ServerDriverOptions } from '../../core/ports.js';
 import type { Statement } from '../../core/model.js';
 import { mysqlSyntax } from './syntax.js';
 import { parseMysqlUrl } from './url.js';
+import { guardPrivileges } from '../shared/privileged.js';
 import { openSession } from './session.js';
 import type { MysqlSession } from './session.js';
 import { describeMysqlError } from './errors.js';
@@ -47,24 +47,11 @@ export async function openMysql(options: ServerDriverOptions): Promise<Driver> {
 // ER_SPECIFIC_ACCESS_DENIED_ERROR, ER_PROCACCESS_DENIED_ERROR.
 const DENIED = new Set([1142, 1143, 1044, 1227, 1370]);
 
-/**
- * Runs a metadata operation, turning MySQL's access-denied errors into E_PRIVILEGE (exit 9) with what
- * to grant. A user's own statements are not wrapped: there it is a failed migration.
- */
-async function privileged<T>(label: string, operation: string, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (!DENIED.has((error as { errno?: number }).errno ?? -1)) throw error;
-    throw new MigratorError('E_PRIVILEGE', `${label}: permission denied while ${operation}: ${(error as Error).message}`, {
-      hint: 'Run this command as a user with the privileges docs/security.md lists for it (CREATE, SELECT, INSERT, UPDATE and TRIGGER on the database for the metadata tables), or grant them.',
-    });
-  }
-}
-
 function createMysqlDriver(session: MysqlSession, lock: RunLock, options: ServerDriverOptions): Driver {
   const capabilities: Capabilities = Object.freeze({ transactionalDdl: false, statementTimeout: session.flavour === 'mariadb' });
   const label = session.label;
+  const privileged = guardPrivileges(label, (error) => DENIED.has((error as { errno?: number }).errno ?? -1),
+    'Run this command as a user with the privileges docs/security.md lists for it (CREATE, SELECT, INSERT, UPDATE and TRIGGER on the database for the metadata tables), or grant them.');
   const writable = (operation: string): void => {
     if (options.readOnly) throw new Error(`${session.label} is open read-only: ${operation} is not allowed in this session`);
   };
@@ -76,14 +63,14 @@ function createMysqlDriver(session: MysqlSession, lock: RunLock, options: Server
     syntax: mysqlSyntax,
     async tryLock(owner) {
       writable('tryLock');
-      return privileged(label, 'taking the migration lock', () => lock.tryLock(owner));
+      return privileged('taking the migration lock', () => lock.tryLock(owner));
     },
     assertLock: () => lock.assertHeld(),
     unlock: () => lock.release(),
-    readState: () => privileged(label, 'reading migrator_history', () => readState(session)),
+    readState: () => privileged('reading migrator_history', () => readState(session)),
     async prepareMetadata(format) {
       writable('prepareMetadata');
-      return privileged(label, 'creating the metadata tables', () => prepareMetadata(session, format));
+      return privileged('creating the metadata tables', () => prepareMetadata(session, format));
     },
     readAuditHead: () => readAuditHead(session),
     async begin() {
@@ -109,14 +96,14 @@ function createMysqlDriver(session: MysqlSession, lock: RunLock, options: Server
       writable('writeHistory');
       // Fencing and the row share one transaction (the core's, else its own): under the table
       // strategy the row commits only while the lease is still this run's.
-      await privileged(label, 'writing migrator_history', () => session.transaction(async () => {
+      await privileged('writing migrator_history', () => session.transaction(async () => {
         await lock.fence();
         await writeHistory(session, row);
       }));
     },
     async appendAudit(entry) {
       writable('appendAudit');
-      await privileged(label, 'writing migrator_audit', () => appendAudit(session, entry));
+      await privileged('writing migrator_audit', () => appendAudit(session, entry));
     },
     describeError: (error) => describeMysqlError(error, lastSql),
     lockLost: () => lock.lost(),

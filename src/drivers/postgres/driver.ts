@@ -11,6 +11,7 @@ import { createAdvisoryLock, transactionPoolingError } from './advisory.js';
 import { createLease } from './lease.js';
 import type { RunLock } from './run-lock.js';
 import { openSession } from './session.js';
+import { guardPrivileges } from '../shared/privileged.js';
 import type { PgSession } from './session.js';
 import { schemaFingerprint } from './fingerprint.js';
 
@@ -60,23 +61,11 @@ async function checkSession(session: PgSession, options: ServerDriverOptions): P
   if (problem) throw problem;
 }
 
-/**
- * Runs a metadata operation, turning PostgreSQL's "permission denied" (42501) into E_PRIVILEGE
- * (exit 9) with what to grant. A user's own statements are not wrapped: there it is a failed migration.
- */
-async function privileged<T>(label: string, operation: string, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (sqlState(error) !== '42501') throw error;
-    throw new MigratorError('E_PRIVILEGE', `${label}: permission denied while ${operation}: ${(error as Error).message}`, {
-      hint: 'Run this command as a user with the privileges docs/security.md lists for it (the metadata tables need CREATE on the schema, then SELECT/INSERT/UPDATE on migrator_*), or grant them.',
-    });
-  }
-}
-
 function createPostgresDriver(session: PgSession, lock: RunLock, readOnly: boolean): Driver {
   const label = session.label;
+  // 42501 insufficient_privilege.
+  const privileged = guardPrivileges(label, (error) => sqlState(error) === '42501',
+    'Run this command as a user with the privileges docs/security.md lists for it (the metadata tables need CREATE on the schema, then SELECT/INSERT/UPDATE on migrator_*), or grant them.');
   const writable = (operation: string): void => {
     if (readOnly) throw new Error(`${label} is open read-only: ${operation} is not allowed in this session`);
   };
@@ -86,14 +75,14 @@ function createPostgresDriver(session: PgSession, lock: RunLock, readOnly: boole
     syntax: postgresSyntax,
     async tryLock(owner) {
       writable('tryLock');
-      return privileged(label, 'taking the migration lock', () => lock.tryLock(owner));
+      return privileged('taking the migration lock', () => lock.tryLock(owner));
     },
     assertLock: () => lock.assertHeld(),
     unlock: () => lock.release(),
-    readState: () => privileged(label, 'reading migrator_history', () => readState(session)),
+    readState: () => privileged('reading migrator_history', () => readState(session)),
     async prepareMetadata(format) {
       writable('prepareMetadata');
-      return privileged(label, 'creating the metadata tables', () => prepareMetadata(session, format));
+      return privileged('creating the metadata tables', () => prepareMetadata(session, format));
     },
     readAuditHead: () => readAuditHead(session),
     async begin() {
@@ -115,11 +104,11 @@ function createPostgresDriver(session: PgSession, lock: RunLock, readOnly: boole
     },
     async writeHistory(row) {
       writable('writeHistory');
-      await privileged(label, 'writing migrator_history', () => lock.fenced(() => writeHistory(session, row)));
+      await privileged('writing migrator_history', () => lock.fenced(() => writeHistory(session, row)));
     },
     async appendAudit(entry) {
       writable('appendAudit');
-      await privileged(label, 'writing migrator_audit', () => appendAudit(session, entry));
+      await privileged('writing migrator_audit', () => appendAudit(session, entry));
     },
     describeError: (error) => describePgError(error, session.dead, session.scrub),
     lockLost: () => session.dead || lock.lost,
