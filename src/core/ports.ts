@@ -149,6 +149,11 @@ export interface Driver {
    * one recorded before the statement in flight to learn whether that statement completed.
    */
   schemaFingerprint(): Promise<string>;
+  /**
+   * The same schema as sorted, normalised lines, one per object (`snapshotDigest` of them is the
+   * fingerprint): what drift checks and rehearsals diff.
+   */
+  schemaSnapshot(): Promise<ReadonlyArray<string>>;
 
   /** Closes the connection. Never throws. */
   close(): Promise<void>;

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChainedAuditEntry, Driver, LockOwner } from '../../src/core/ports.js';
 import type { HistoryRow } from '../../src/core/model.js';
 import { MigratorError } from '../../src/core/errors.js';
+import { diffSnapshots, snapshotDigest } from '../../src/core/schema.js';
 
 /** One empty database for one test, and how to open sessions on it. */
 export interface ConformanceDatabase {
@@ -275,5 +276,21 @@ function describeStatements(open: Open): void {
     expect(await driver.schemaFingerprint()).toBe(withTable);
     await driver.execute(statement('CREATE INDEX conformance_fp_id ON conformance_fp (id)'));
     expect(await driver.schemaFingerprint()).not.toBe(withTable);
+  });
+
+  it('schemaSnapshot lists one line per object, names them, and digests to the fingerprint', async () => {
+    const driver = await open();
+    expect(await driver.schemaSnapshot()).toEqual([]);
+    await driver.prepareMetadata(1);
+    expect(await driver.schemaSnapshot()).toEqual([]);
+    await driver.execute(statement('CREATE TABLE conformance_snap (id INTEGER, name VARCHAR(20))'));
+    const table = await driver.schemaSnapshot();
+    expect(table.some((line) => line.includes('conformance_snap'))).toBe(true);
+    expect(snapshotDigest(table)).toBe(await driver.schemaFingerprint());
+    await driver.execute(statement('CREATE INDEX conformance_snap_name ON conformance_snap (name)'));
+    const diff = diffSnapshots(table, await driver.schemaSnapshot());
+    expect(diff.removed).toEqual([]);
+    expect(diff.added.length).toBeGreaterThan(0);
+    expect(diff.added.every((line) => line.includes('conformance_snap_name'))).toBe(true);
   });
 }

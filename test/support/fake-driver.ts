@@ -221,6 +221,10 @@ export function createFakeDriver(options: FakeDriverOptions = {}): FakeDriver {
       // The fake's "schema" is what it executed and kept.
       return createHash('sha256').update(executed.join('\n')).digest('hex');
     },
+    async schemaSnapshot() {
+      calls.push('schemaSnapshot');
+      return [...executed].sort();
+    },
 
     async close() {
       calls.push('close');

@@ -15,7 +15,7 @@ import { createAdvisoryLock } from './advisory.js';
 import { createLease } from './lease.js';
 import type { RunLock } from './lock.js';
 import { appendAudit, prepareMetadata, readAuditHead, readState, writeHistory } from './metadata.js';
-import { schemaFingerprint } from './fingerprint.js';
+import { schemaFingerprint, schemaSnapshot } from './fingerprint.js';
 
 /**
  * Connects to the database the URL names (`mysql://user:password@host:3306/db`, also
@@ -113,6 +113,7 @@ function createMysqlDriver(session: MysqlSession, lock: RunLock, options: Server
       return [];
     },
     schemaFingerprint: () => schemaFingerprint(session),
+    schemaSnapshot: () => schemaSnapshot(session),
     async close() {
       lock.stop();
       await session.close();

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { snapshotDigest } from '../../core/schema.js';
 import type { MysqlSession } from './session.js';
 
 // information_schema of the connection's database, migrator's own tables excluded. Routine,
@@ -19,8 +19,13 @@ const FINGERPRINT_SQL = `SELECT line FROM (
     FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()
 ) objects ORDER BY line`;
 
-/** Implements `Driver.schemaFingerprint` for the connection's database. */
-export async function schemaFingerprint(session: MysqlSession): Promise<string> {
+/** Implements `Driver.schemaSnapshot` for the connection's database. */
+export async function schemaSnapshot(session: MysqlSession): Promise<ReadonlyArray<string>> {
   const rows = await session.rows<{ line: string }>(FINGERPRINT_SQL);
-  return createHash('sha256').update(rows.map((row) => String(row.line)).join('\n')).digest('hex');
+  return rows.map((row) => String(row.line));
+}
+
+/** Implements `Driver.schemaFingerprint`. */
+export async function schemaFingerprint(session: MysqlSession): Promise<string> {
+  return snapshotDigest(await schemaSnapshot(session));
 }

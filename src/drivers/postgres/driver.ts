@@ -13,7 +13,7 @@ import type { RunLock } from './run-lock.js';
 import { openSession } from './session.js';
 import { guardPrivileges } from '../shared/privileged.js';
 import type { PgSession } from './session.js';
-import { schemaFingerprint } from './fingerprint.js';
+import { schemaFingerprint, schemaSnapshot } from './fingerprint.js';
 
 export { advisoryKey, transactionPoolingError } from './advisory.js';
 
@@ -114,6 +114,7 @@ function createPostgresDriver(session: PgSession, lock: RunLock, readOnly: boole
     lockLost: () => session.dead || lock.lost,
     leftovers: () => invalidIndexes(session),
     schemaFingerprint: () => schemaFingerprint(session),
+    schemaSnapshot: () => schemaSnapshot(session),
     async close() {
       lock.stop();
       await session.close();

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { snapshotDigest } from '../../core/schema.js';
 import type { PgSession } from './session.js';
 
 // One line per object of the current schema, migrator's own excluded. Index validity is part of it:
@@ -20,8 +20,13 @@ const FINGERPRINT_SQL = `SELECT line FROM (
     FROM pg_type t WHERE t.typnamespace = current_schema()::regnamespace AND t.typtype IN ('e', 'd', 'r')
 ) objects ORDER BY line`;
 
-/** Implements `Driver.schemaFingerprint` for the session's current schema. */
-export async function schemaFingerprint(session: PgSession): Promise<string> {
+/** Implements `Driver.schemaSnapshot` for the session's current schema. */
+export async function schemaSnapshot(session: PgSession): Promise<ReadonlyArray<string>> {
   const { rows } = await session.query<{ line: string }>(FINGERPRINT_SQL);
-  return createHash('sha256').update(rows.map((row) => row.line).join('\n')).digest('hex');
+  return rows.map((row) => row.line);
+}
+
+/** Implements `Driver.schemaFingerprint`. */
+export async function schemaFingerprint(session: PgSession): Promise<string> {
+  return snapshotDigest(await schemaSnapshot(session));
 }

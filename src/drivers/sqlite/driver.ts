@@ -11,7 +11,7 @@ import { sqliteSyntax } from './syntax.js';
 import { createLease } from './lease.js';
 import type { Lease } from './lease.js';
 import { appendAudit, prepareMetadata, readAuditHead, readState, writeHistory } from './metadata.js';
-import { schemaFingerprint } from './fingerprint.js';
+import { schemaFingerprint, schemaSnapshot } from './fingerprint.js';
 
 /** How to open a SQLite database, see {@link openSqlite}. */
 export interface SqliteOpenOptions {
@@ -172,6 +172,9 @@ function createSqliteDriver(db: Database.Database, options: SqliteOpenOptions, l
     },
     async schemaFingerprint() {
       return schemaFingerprint(db);
+    },
+    async schemaSnapshot() {
+      return schemaSnapshot(db);
     },
     async close() {
       lease.stop();
