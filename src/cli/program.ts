@@ -8,13 +8,16 @@ import { createSession, type GlobalOptions, type Session } from './session.js';
 import { registerBaseline } from './commands/baseline.js';
 import { registerConfig } from './commands/config.js';
 import { registerCreate } from './commands/create.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerDown } from './commands/down.js';
 import { registerHash } from './commands/hash.js';
 import { registerLint } from './commands/lint.js';
 import { registerRepair } from './commands/repair.js';
 import { registerStatus } from './commands/status.js';
 import { registerUp } from './commands/up.js';
+import { registerUnlock } from './commands/unlock.js';
 import { registerValidate } from './commands/validate.js';
+import { registerVerify } from './commands/verify.js';
 
 /** What command files get: a way to build the session from the parsed global options. */
 export interface CommandEnv {
@@ -33,8 +36,8 @@ Exit codes:
   5    migration files invalid (name, parse error, duplicate, missing dependency, cycle),
        a dangerous lint finding, or migrator.sum out of date
   6    database state disagrees with the files (checksum, missing file, failed migration, order),
-       or a baseline refused
-  7    lock not acquired within the timeout
+       the live schema drifted from the recorded one (verify, validate), or a baseline refused
+  7    lock not acquired within the timeout, or held by a live run (unlock)
   8    pending migrations where none are allowed (status --check, validate --no-pending)
   9    not permitted: irreversible migration, role or protected environment (--confirm),
        rollback: disabled, or a database privilege missing
@@ -64,6 +67,7 @@ export function buildProgram(io: CliIO, argv: ReadonlyArray<string>): Command {
     .addOption(new Option('--log-level <level>', 'log level on stderr').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']))
     .option('--lock-timeout <duration>', 'how long to wait for the migration lock, e.g. 30s, 5m (default: 5m)')
     .option('--actor <name>', 'who is running this, for history, audit and roles (default: $MIGRATOR_ACTOR, the CI user, else the OS user)')
+    .option('--reason <text>', 'why: recorded in every audit row of this run (required with --confirm in protected environments)')
     .addHelpText('after', EXIT_CODES_HELP)
     .showSuggestionAfterError(true)
     .exitOverride()
@@ -79,11 +83,14 @@ export function buildProgram(io: CliIO, argv: ReadonlyArray<string>): Command {
   registerDown(program, env);
   registerStatus(program, env);
   registerValidate(program, env);
+  registerVerify(program, env);
   registerCreate(program, env);
   registerRepair(program, env);
   registerConfig(program, env);
   registerBaseline(program, env);
   registerHash(program, env);
   registerLint(program, env);
+  registerUnlock(program, env);
+  registerDoctor(program, env);
   return program;
 }

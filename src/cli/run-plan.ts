@@ -2,6 +2,7 @@
  * The two ways `up` and `down` go: a dry run (read-only session, no lock, prints the plan and its
  * exact SQL, writes nothing) or a real run through the core executor.
  */
+import { MigratorError } from '../core/errors.js';
 import type { Direction } from '../core/events.js';
 import type { HistoryRow } from '../core/model.js';
 import type { Capabilities } from '../core/ports.js';
@@ -12,6 +13,7 @@ import { crashHook } from './faults.js';
 import { errorJson } from './render/error.js';
 import { planJson, planScript } from './render/plan.js';
 import { progressLines, runJson, runSummary } from './render/run.js';
+import { runBackupHook } from './backup.js';
 import { withDriver, type Session } from './session.js';
 
 export type PlanFor = (history: ReadonlyArray<HistoryRow>) => Plan;
@@ -25,6 +27,14 @@ export async function dryRun(session: Session, planFor: PlanFor): Promise<void> 
 
 export async function execute(session: Session, direction: Direction, planFor: PlanFor): Promise<void> {
   const { output } = session;
+  // A protected run backs up first, when there is something to run: planned from a read-only look
+  // (the run plans again under the lock).
+  const backup = session.config.protected && (await withDriver(session, true, async (driver) => planFor((await readHistory(driver)).rows).steps.length > 0))
+    ? await runBackupHook(session, direction)
+    : undefined;
+  if (session.io.signal.aborted) {
+    throw new MigratorError('E_INTERRUPTED', `interrupted before "migrate ${direction}" started: nothing was changed`, { hint: 'Run the command again when ready.' });
+  }
   if (!output.json) session.subscribe(progressLines(output));
   let capabilities: Capabilities = { transactionalDdl: false, statementTimeout: false };
   const report = await withDriver(session, false, (driver) => {
@@ -32,6 +42,7 @@ export async function execute(session: Session, direction: Direction, planFor: P
     return runPlan({
       driver, context: session.context, emit: session.emit, signal: session.io.signal, lockTimeoutMs: session.config.lock.timeoutMs,
       direction, plan: planFor, lockRetries: session.config.execution.lockRetries, fault: crashHook(faultSpec(session.io.env)),
+      backupCopy: session.config.protected, auditDetail: backup ? { backup } : undefined,
     });
   });
   output.document({ ...(runJson(report, session.target, session.context.runId, capabilities) as object), error: report.error ? errorJson(report.error) : null });

@@ -36,6 +36,7 @@ export interface GlobalOptions {
   readonly logLevel?: string;
   readonly lockTimeout?: string;
   readonly actor?: string;
+  readonly reason?: string;
 }
 
 export interface Session {
@@ -61,15 +62,29 @@ export interface Session {
   /** Opens the one connection of this run; the caller closes it. */
   open(readOnly: boolean): Promise<Driver>;
   /**
+   * Opens another database (the rehearsal's scratch database) with this run's settings but no
+   * configured password: its URL carries its own credentials. The caller closes it.
+   */
+  openOther(url: string, readOnly: boolean): Promise<{ readonly driver: Driver; readonly target: string; readonly engine: string }>;
+  /**
    * Checks roles, `rollback: disabled` and protected-environment confirmation for `command`.
    * A denial is audited (when the database has metadata) and thrown: E_NOT_PERMITTED, exit 9.
    */
   authorize(command: GuardedCommand, options: { readonly dryRun?: boolean | undefined; readonly confirm?: string | undefined }): Promise<void>;
 }
 
+/** Warns when an option's URL holds a password: other users of the machine see it in the process list. */
+export function warnPasswordOnArgv(logger: Logger, option: string, url: string | undefined, instead: string): void {
+  if (url !== undefined && /^[a-z][a-z0-9+.-]*:\/\/[^:@/]*:[^@]+@|[?&](?:password|pass|pwd)=[^&]/i.test(url)) {
+    logger.warn(`the ${option} holds a password, which other users of this machine can see in the process list: use ${instead} instead`);
+  }
+}
+
 /** Redacts values of --url in the recorded command line. */
 function commandLine(argv: ReadonlyArray<string>): string {
-  return ['migrate', ...argv.map((arg, i) => (argv[i - 1] === '--url' ? redactUrl(arg) : arg.startsWith('--url=') ? `--url=${redactUrl(arg.slice(6))}` : arg))].join(' ');
+  const secret = (arg: string, i: number): string =>
+    argv[i - 1] === '--url' || argv[i - 1] === '--scratch-url' ? redactUrl(arg) : /^--(?:scratch-)?url=/.test(arg) ? arg.replace(/=(.*)$/s, (_, url: string) => `=${redactUrl(url)}`) : arg;
+  return ['migrate', ...argv.map(secret)].join(' ');
 }
 
 export async function createSession(globals: GlobalOptions, io: CliIO, argv: ReadonlyArray<string>): Promise<Session> {
@@ -96,9 +111,7 @@ export async function createSession(globals: GlobalOptions, io: CliIO, argv: Rea
   const logger = createLogger({ level, write: io.stderr, pretty: io.stderrIsTTY });
   const bus = createEventBus();
   bus.subscribe(logEvents(logger));
-  if (globals.url !== undefined && /^[a-z][a-z0-9+.-]*:\/\/[^:@/]*:[^@]+@|[?&](?:password|pass|pwd)=[^&]/i.test(globals.url)) {
-    logger.warn('the --url holds a password, which other users of this machine can see in the process list: use DATABASE_URL, password.file or password.command instead');
-  }
+  warnPasswordOnArgv(logger, '--url', globals.url, 'DATABASE_URL, password.file or password.command');
   const driver = chooseDriver(config.url);
   const context: RunContext = {
     runId: randomUUID(),
@@ -109,6 +122,7 @@ export async function createSession(globals: GlobalOptions, io: CliIO, argv: Rea
     command: io.secrets.scrub(commandLine(argv)),
     toolVersion: toolVersion(),
     now: () => new Date(),
+    ...(globals.reason === undefined ? {} : { reason: io.secrets.scrub(globals.reason) }),
     redact: io.secrets.scrub,
   };
   const inspectFiles = async () => {
@@ -116,21 +130,21 @@ export async function createSession(globals: GlobalOptions, io: CliIO, argv: Rea
     const loaded = await loadMigrations({ dirs: config.migrations.dirs, syntax, cwd: io.cwd });
     return { migrations: loaded.migrations, problems: sortProblems(loaded.problems), syntax };
   };
-  const open = (readOnly: boolean): Promise<Driver> =>
-      driver.open({
-        readOnly,
-        cwd: io.cwd,
-        password: loaded.password,
-        server: {
-          lockStrategy: config.lock.strategy,
-          ddlLockTimeoutMs: config.execution.lockTimeoutMs,
-          statementTimeoutMs: config.execution.statementTimeoutMs,
-          applicationName: `migrator ${context.toolVersion} ${context.host} ${context.pid}`,
-        },
-      });
+  const server = {
+    lockStrategy: config.lock.strategy,
+    ddlLockTimeoutMs: config.execution.lockTimeoutMs,
+    statementTimeoutMs: config.execution.statementTimeoutMs,
+    applicationName: `migrator ${context.toolVersion} ${context.host} ${context.pid}`,
+  };
+  const open = (readOnly: boolean): Promise<Driver> => driver.open({ readOnly, cwd: io.cwd, password: loaded.password, server });
+  const openOther: Session['openOther'] = async (url, readOnly) => {
+    io.secrets.addUrl(url);
+    const other = chooseDriver(url);
+    return { driver: await other.open({ readOnly, cwd: io.cwd, server }), target: `${other.engine} ${redactUrl(url)}`, engine: other.engine };
+  };
   const authorize: Session['authorize'] = async (command, options) => {
     try {
-      authorizeCommand({ command, dryRun: options.dryRun === true, actor: context.actor, environment: config.environment, protected: config.protected, rollback: config.rollback, roles: config.roles, confirm: options.confirm });
+      authorizeCommand({ command, dryRun: options.dryRun === true, actor: context.actor, environment: config.environment, protected: config.protected, rollback: config.rollback, roles: config.roles, confirm: options.confirm, reason: context.reason });
     } catch (error) {
       if (!(error instanceof MigratorError)) throw error;
       // The refusal itself is audited, but only where the metadata exists: it must create nothing.
@@ -154,6 +168,7 @@ export async function createSession(globals: GlobalOptions, io: CliIO, argv: Rea
     target: `${driver.engine} ${redactUrl(config.url)}`,
     inspectFiles,
     open,
+    openOther,
     authorize,
     async loadMigrations() {
       const { migrations, problems, syntax } = await inspectFiles();

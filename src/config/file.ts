@@ -34,6 +34,8 @@ const blockSchema = z
     log: z.object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional() }).strict().optional(),
     protected: z.boolean().optional(),
     rollback: z.enum(['enabled', 'disabled']).optional(),
+    backup: z.object({ command: z.string().min(1).optional(), timeout: duration.optional() }).strict().optional(),
+    rehearsal: z.object({ scratchUrl: z.string().min(1).optional() }).strict().optional(),
     roles: z.object({ reader: z.array(z.string().min(1)).optional(), deployer: z.array(z.string().min(1)).optional(), admin: z.array(z.string().min(1)).optional() }).strict().optional(),
   })
   .strict();
@@ -110,7 +112,7 @@ export async function loadConfigFile(cwd: string, explicit: string | undefined):
     const key = issue?.path.join('.') || '(top level)';
     throw new MigratorError('E_CONFIG', `${file}: ${key}: ${issue ? describeIssue(issue) : 'invalid'}`, {
       at: { file },
-      hint: 'Valid keys: url, password, migrations.dirs, order, lock.timeout, lock.strategy, execution.lockTimeout, execution.statementTimeout, execution.lockRetries, actor, log.level, protected, rollback, roles.{reader,deployer,admin}, environments.<name>.* (docs/configuration.md).',
+      hint: 'Valid keys: url, password, migrations.dirs, order, lock.timeout, lock.strategy, execution.lockTimeout, execution.statementTimeout, execution.lockRetries, actor, log.level, protected, rollback, roles.{reader,deployer,admin}, backup.command, backup.timeout, rehearsal.scratchUrl, environments.<name>.* (docs/configuration.md).',
     });
   }
   const { environments = {}, ...base } = parsed.data;
@@ -151,5 +153,8 @@ export function blockLayer(block: Block, name: string, lookup: (variable: string
   put('protected', block.protected);
   put('rollback', block.rollback);
   put('roles', block.roles);
+  put('backup.command', block.backup?.command === undefined ? undefined : text('backup.command')(block.backup.command));
+  put('backup.timeout', asText(block.backup?.timeout));
+  put('rehearsal.scratchUrl', block.rehearsal?.scratchUrl === undefined ? undefined : text('rehearsal.scratchUrl')(block.rehearsal.scratchUrl));
   return { name, values };
 }

@@ -28,6 +28,9 @@ export const KEYS: ReadonlyArray<KeySpec> = Object.freeze([
   { key: 'protected', env: 'MIGRATOR_PROTECTED', kind: 'boolean' },
   { key: 'rollback', env: 'MIGRATOR_ROLLBACK', kind: 'string' },
   { key: 'roles', env: undefined, kind: 'roles' },
+  { key: 'backup.command', env: 'MIGRATOR_BACKUP_COMMAND', kind: 'string' },
+  { key: 'backup.timeout', env: 'MIGRATOR_BACKUP_TIMEOUT', kind: 'duration' },
+  { key: 'rehearsal.scratchUrl', env: 'MIGRATOR_SCRATCH_URL', kind: 'string' },
   { key: 'log.level', env: 'MIGRATOR_LOG_LEVEL', kind: 'string' },
 ] as const);
 

@@ -25,6 +25,7 @@ export const DEFAULTS: Layer = {
     ['log.level', 'info'],
     ['protected', false],
     ['rollback', 'enabled'],
+    ['backup.timeout', '1h'],
   ]),
 };
 

@@ -32,7 +32,7 @@ export interface LoadedConfig extends ResolvedConfig {
 
 /** Variables whose values are secrets wherever they come from. */
 const SECRET_VARIABLES = ['MIGRATOR_PASSWORD', 'PGPASSWORD', 'MYSQL_PWD'];
-const URL_VARIABLES = ['DATABASE_URL', 'MIGRATOR_URL'];
+const URL_VARIABLES = ['DATABASE_URL', 'MIGRATOR_URL', 'MIGRATOR_SCRATCH_URL'];
 
 /** Registers the secrets a set of variables holds (used for the environment and for `.env`). */
 export function registerVariableSecrets(variables: Readonly<Record<string, string | undefined>>, secrets: SecretRegistry): void {
@@ -47,6 +47,7 @@ export async function loadConfiguration(options: LoadConfigOptions): Promise<Loa
   const resolved = resolveConfig({ file, dotenv, env: options.env, flags: options.flags, environment: options.environment });
   const { config } = resolved;
   options.secrets.addUrl(config.url);
+  options.secrets.addUrl(config.rehearsal.scratchUrl);
   if (config.password?.kind === 'literal') options.secrets.add(config.password.value);
   const password = config.password === undefined ? undefined : await readPassword(config.password, options.cwd, resolved.origins.get('password') ?? 'config', options.env);
   options.secrets.add(password);

@@ -3,54 +3,14 @@
  * output of a command (any secret manager's CLI: vault, aws, gcloud, op). The command runs through
  * the shell with a timeout; its stderr is never echoed, and no secret is ever put on an argv.
  */
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MigratorError } from '../core/errors.js';
 import type { PasswordSource } from './keys.js';
+import { runShell } from './shell.js';
 
 function trimNewline(text: string): string {
   return text.replace(/\r?\n$/, '');
-}
-
-const MAX_OUTPUT = 1024 * 1024;
-
-/**
- * Runs the command in its own process group, so a timeout ends the whole group (killing only the
- * shell would leave, say, a hung `vault` behind). Stdout is the password; stderr is read and dropped.
- */
-function runCommand(command: string, timeoutMs: number, cwd: string, env: Readonly<Record<string, string | undefined>>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', command], { cwd, env: { ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let killed = false;
-    const killGroup = (): void => {
-      killed = true;
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    };
-    const timer = setTimeout(killGroup, timeoutMs);
-    child.stdout.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_OUTPUT) killGroup();
-      else chunks.push(chunk);
-    });
-    child.stderr.resume();
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (killed) reject(Object.assign(new Error('killed'), { killed: true }));
-      else if (code !== 0) reject(Object.assign(new Error('failed'), { code }));
-      else resolve(Buffer.concat(chunks).toString('utf8'));
-    });
-  });
 }
 
 /** The password `source` gives; `origin` names the layer that set it, for errors (which never quote it). */
@@ -69,7 +29,8 @@ export async function readPassword(source: PasswordSource, cwd: string, origin: 
   }
   let output: string;
   try {
-    output = await runCommand(source.command, source.timeoutMs, cwd, env);
+    // Its stderr is read and dropped: it may hold anything, the secret included.
+    output = (await runShell(source.command, { timeoutMs: source.timeoutMs, cwd, env })).stdout;
   } catch (error) {
     const failure = error as NodeJS.ErrnoException & { killed?: boolean; code?: number | string };
     const limit = source.timeoutMs < 1000 ? `${source.timeoutMs}ms` : `${Math.round(source.timeoutMs / 100) / 10}s`;

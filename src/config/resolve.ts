@@ -6,7 +6,7 @@
 import { MigratorError } from '../core/errors.js';
 import { parseDuration } from '../core/source/directives.js';
 import { blockLayer, type FileConfig } from './file.js';
-import type { ConfigKey, RawValue } from './keys.js';
+import { KEYS, type ConfigKey, type RawValue } from './keys.js';
 import { DEFAULTS, flagsLayer, variablesLayer, type Layer } from './layers.js';
 import { configSchema, type Config } from './schema.js';
 
@@ -55,6 +55,28 @@ function stack(inputs: ConfigInputs, environment: string | undefined): Layer[] {
   return layers;
 }
 
+/**
+ * The safety keys a config file sets (`protected: true`, `rollback: disabled`) may be tightened by
+ * `.env`, variables and flags, never loosened: a stray MIGRATOR_PROTECTED=false in a CI job must
+ * not take the guard rails off production. Within the file, an environment block may set either way.
+ */
+function checkSafetyKeys(layers: ReadonlyArray<Layer>, values: ReadonlyMap<ConfigKey, RawValue>, origins: ReadonlyMap<ConfigKey, string>): void {
+  const fromFile = (key: ConfigKey): RawValue | undefined =>
+    layers.filter((layer) => layer.name.startsWith('file ')).reduce<RawValue | undefined>((found, layer) => layer.values.get(key) ?? found, undefined);
+  const loosened = (key: ConfigKey, safe: RawValue, unsafe: RawValue): void => {
+    const file = layers.filter((layer) => layer.name.startsWith('file ') && layer.values.has(key)).at(-1)?.name;
+    if (fromFile(key) !== safe || values.get(key) !== unsafe) return;
+    const variable = KEYS.find((spec) => spec.key === key)?.env;
+    const origin = origins.get(key) ?? 'defaults';
+    const by = origin === 'flags' || variable === undefined ? origin : `${origin}, ${variable}`;
+    throw new MigratorError('E_CONFIG', `${key} (set by ${by}): "${String(unsafe)}" would loosen "${key}: ${String(safe)}" set by the ${file?.replace(/^file /, 'config file ') ?? 'config file'}`, {
+      hint: `.env, environment variables and options may only tighten the safety keys protected and rollback. Change it in the config file (for one environment: its environments.<name> block), or unset the ${origins.get(key) ?? ''} value.`,
+    });
+  };
+  loosened('protected', true, false);
+  loosened('rollback', 'disabled', 'enabled');
+}
+
 /** Merges the layers and validates; throws E_CONFIG naming the key and the layer that set it. */
 export function resolveConfig(inputs: ConfigInputs): ResolvedConfig {
   const environment = selectEnvironment(inputs);
@@ -67,6 +89,7 @@ export function resolveConfig(inputs: ConfigInputs): ResolvedConfig {
       origins.set(key, layer.name);
     }
   }
+  checkSafetyKeys(layers, values, origins);
   const where = (key: ConfigKey): string => `${key} (set by ${origins.get(key) ?? 'defaults'})`;
   const ms = (key: ConfigKey): number | undefined => {
     const raw = values.get(key);
@@ -88,6 +111,8 @@ export function resolveConfig(inputs: ConfigInputs): ResolvedConfig {
     rollback: values.get('rollback'),
     ...(values.has('roles') ? { roles: values.get('roles') } : {}),
     ...(values.has('actor') ? { actor: values.get('actor') } : {}),
+    backup: { ...(values.has('backup.command') ? { command: values.get('backup.command') } : {}), timeoutMs: ms('backup.timeout') },
+    rehearsal: values.has('rehearsal.scratchUrl') ? { scratchUrl: values.get('rehearsal.scratchUrl') } : {},
     log: { level: values.get('log.level') },
   };
   const parsed = configSchema.safeParse(candidate);

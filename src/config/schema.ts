@@ -42,6 +42,10 @@ export const configSchema = z
     /** Actors per role; absent: no role checks. */
     roles: z.object({ reader: z.array(z.string()).optional(), deployer: z.array(z.string()).optional(), admin: z.array(z.string()).optional() }).strict().optional(),
     actor: z.string().min(1).optional(),
+    /** Run before `up` and `down` in a protected environment; a failure stops the run. */
+    backup: z.object({ command: z.string().min(1).optional(), timeoutMs: z.number().int().positive() }).strict(),
+    /** `validate --rehearse --scratch-url` default: an empty database to replay every migration on. */
+    rehearsal: z.object({ scratchUrl: z.string().min(1).optional() }).strict(),
     log: z
       .object({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),

@@ -20,7 +20,10 @@ export type MigratorEvent =
   | { readonly type: 'lock.waiting'; readonly waitedMs: number; readonly holder: LockHolderInfo | undefined }
   | { readonly type: 'lock.acquired'; readonly waitedMs: number }
   | { readonly type: 'lock.released' }
+  /** `migrate unlock` took over a stale lease (`reason`) from `holder`, to release it. */
+  | { readonly type: 'lock.broken'; readonly holder: LockHolderInfo; readonly reason: 'holder-gone' | 'expired' | 'forced' }
   | { readonly type: 'metadata.prepared'; readonly created: boolean }
+  | { readonly type: 'recovery.point'; readonly kind: 'wal_lsn' | 'binlog' | 'backup_file' | 'none'; readonly value: string | null; readonly detail: string }
   | { readonly type: 'migration.started'; readonly id: string; readonly version: string | null; readonly direction: Direction; readonly file: string; readonly statements: number }
   | { readonly type: 'statement.executed'; readonly id: string; readonly index: number; readonly line: number; readonly durationMs: number }
   | { readonly type: 'migration.applied'; readonly id: string; readonly version: string | null; readonly description: string; readonly durationMs: number; readonly statements: number }
@@ -29,6 +32,10 @@ export type MigratorEvent =
   | { readonly type: 'statement.recovered'; readonly id: string; readonly index: number; readonly tookEffect: boolean }
   | { readonly type: 'migration.retrying'; readonly id: string; readonly attempt: number; readonly delayMs: number; readonly reason: string }
   | { readonly type: 'signal.received'; readonly signal: string }
+  /** The schema the run left behind was recorded for drift checks (`migrate verify`). */
+  | { readonly type: 'snapshot.recorded'; readonly fingerprint: string; readonly objects: number }
+  /** It could not be: the run's outcome stands, but drift checks compare with an older snapshot. */
+  | { readonly type: 'snapshot.failed'; readonly message: string }
   | { readonly type: 'problem.found'; readonly problem: Problem };
 
 export type EventType = MigratorEvent['type'];

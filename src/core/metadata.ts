@@ -6,7 +6,7 @@
  */
 import { MigratorError } from './errors.js';
 import type { HistoryRow } from './model.js';
-import type { ChainedAuditEntry } from './ports.js';
+import type { ChainedAuditEntry, RecordedSchema } from './ports.js';
 
 export const TABLES = Object.freeze({
   meta: 'migrator_meta',
@@ -45,4 +45,41 @@ export function parseFormat(value: unknown): number | undefined {
     });
   }
   return format;
+}
+
+/** The `migrator_meta` key under which the recorded schema snapshot is kept. */
+export const SCHEMA_KEY = 'schema';
+
+/** The text drivers store for a recorded schema: JSON with exactly the record's fields. */
+export function encodeRecordedSchema(record: RecordedSchema): string {
+  const { fingerprint, at, runId, version, toolVersion, lines } = record;
+  return JSON.stringify({ fingerprint, at, runId, version, toolVersion, lines });
+}
+
+function unreadableRecord(reason: string): MigratorError {
+  return new MigratorError('E_METADATA_VERSION', `the schema snapshot recorded in ${TABLES.meta} is unreadable: ${reason}`, {
+    hint: `the '${SCHEMA_KEY}' row of ${TABLES.meta} was edited or truncated: record the schema afresh with "migrate verify --accept" once you have checked it`,
+  });
+}
+
+/**
+ * Reads a recorded schema as a driver fetched it. `undefined` when absent (no row); throws
+ * E_METADATA_VERSION when the text is not a record this migrator wrote.
+ */
+export function decodeRecordedSchema(value: unknown): RecordedSchema | undefined {
+  if (value === undefined || value === null) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(String(value));
+  } catch {
+    throw unreadableRecord('it is not JSON');
+  }
+  const record = parsed as Partial<Record<keyof RecordedSchema, unknown>>;
+  const text = (field: unknown): field is string => typeof field === 'string';
+  if (typeof parsed !== 'object' || parsed === null || !text(record.fingerprint) || !text(record.at) || !text(record.runId)
+    || !text(record.toolVersion) || !(record.version === null || text(record.version))
+    || !Array.isArray(record.lines) || !record.lines.every(text)) {
+    throw unreadableRecord('fields are missing or of the wrong type');
+  }
+  return { fingerprint: record.fingerprint, at: record.at, runId: record.runId, version: record.version, toolVersion: record.toolVersion, lines: record.lines };
 }

@@ -125,6 +125,8 @@ export interface RunContext {
   readonly toolVersion: string;
   /** Clock, injectable for tests. */
   readonly now: () => Date;
+  /** Why this run happens (`--reason`), recorded in the detail of every audit row it writes. */
+  readonly reason?: string | undefined;
   /** Scrubs known secret values from text the core persists (history errors, audit details). */
   readonly redact?: ((text: string) => string) | undefined;
 }

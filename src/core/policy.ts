@@ -6,12 +6,14 @@
 import { MigratorError } from './errors.js';
 
 export type Role = 'reader' | 'deployer' | 'admin';
-export type GuardedCommand = 'status' | 'validate' | 'up' | 'down' | 'repair' | 'baseline' | 'unlock';
+export type GuardedCommand = 'status' | 'validate' | 'verify' | 'doctor' | 'up' | 'down' | 'repair' | 'baseline' | 'unlock';
 
 /** The least role each command needs. A dry run only needs to read. */
 const NEEDS: Record<GuardedCommand, Role> = {
   status: 'reader',
   validate: 'reader',
+  doctor: 'reader',
+  verify: 'reader',
   up: 'deployer',
   down: 'admin',
   repair: 'admin',
@@ -35,6 +37,8 @@ export interface PolicyInput {
   readonly roles: { readonly [R in Role]?: ReadonlyArray<string> | undefined } | undefined;
   /** The value of `--confirm`, if given. */
   readonly confirm: string | undefined;
+  /** The value of `--reason`, if given: a protected environment wants one for the confirmed commands. */
+  readonly reason?: string | undefined;
 }
 
 function matches(pattern: string, actor: string): boolean {
@@ -70,6 +74,12 @@ export function authorize(input: PolicyInput): void {
   if (input.protected && CONFIRMED.has(input.command) && input.confirm !== input.environment) {
     throw new MigratorError('E_NOT_PERMITTED', `${input.environment} is a protected environment: "${input.command}" needs --confirm ${input.environment}${input.confirm === undefined ? '' : ` (got --confirm ${input.confirm})`}`, {
       hint: `Check the plan first (${input.command === 'down' ? '"migrate down --dry-run"' : '"migrate status"'}), then repeat the command with --confirm ${input.environment}.`,
+      details: { command: input.command },
+    });
+  }
+  if (input.protected && CONFIRMED.has(input.command) && (input.reason === undefined || input.reason.trim() === '')) {
+    throw new MigratorError('E_NOT_PERMITTED', `${input.environment} is a protected environment: "${input.command}" needs --reason "<why>" (recorded in the audit log)`, {
+      hint: `Repeat the command with --reason "<ticket or incident, and why>" as well as --confirm ${input.environment}.`,
       details: { command: input.command },
     });
   }

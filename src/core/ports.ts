@@ -57,10 +57,40 @@ export interface MetadataState {
   readonly rows: ReadonlyArray<HistoryRow>;
 }
 
+/**
+ * The application schema as migrator last left it (docs/drift.md): what `migrate verify` and
+ * `validate` compare the live schema with. One record per database, replaced by each run that
+ * changed the schema (up, down), by baseline, by a repair that changed something and by
+ * `verify --accept`.
+ */
+export interface RecordedSchema {
+  /** `snapshotDigest(lines)`. */
+  readonly fingerprint: string;
+  /** What `schemaSnapshot()` returned then. */
+  readonly lines: ReadonlyArray<string>;
+  /** When it was recorded, ISO-8601 UTC. */
+  readonly at: string;
+  /** The run that recorded it. */
+  readonly runId: string;
+  /** The current version after that run, `null` when none was applied. */
+  readonly version: string | null;
+  /** The migrator that recorded it: another release may read a schema into other lines. */
+  readonly toolVersion: string;
+}
+
 /** An audit row as stored: the entry plus its place in the hash chain. */
 export interface ChainedAuditEntry extends AuditEntry {
   readonly prevHash: string;
   readonly hash: string;
+}
+
+/** A point in the database's history a restore can return to (see `Driver.recoveryPoint`). */
+export interface RecoveryPoint {
+  readonly kind: 'wal_lsn' | 'binlog' | 'backup_file' | 'none';
+  /** The LSN (`0/16B3748`), binlog position (`mysql-bin.000042:1337`), or backup file path; `null` for `none`. */
+  readonly value: string | null;
+  /** One sentence for people: what it is, or why there is none. */
+  readonly detail: string;
 }
 
 /** How the core should treat a failed statement. */
@@ -89,6 +119,97 @@ export interface ExecuteOptions {
   readonly timeoutMs?: number | undefined;
 }
 
+/** A lease row (`lock.strategy: table`, always on SQLite) as `inspectLock` read it. */
+export interface LeaseState {
+  readonly runId: string;
+  /** The fencing generation, as decimal text (a bigint on some engines). */
+  readonly generation: string;
+  /** ISO-8601 UTC, `undefined` when the row has none. */
+  readonly heartbeatAt: string | undefined;
+  readonly expiresAt: string | undefined;
+  /** `expires_at` has passed by the clock the lease runs on (the server's; the local one on SQLite). */
+  readonly expired: boolean;
+  /**
+   * The holder's process as seen from here: `alive` or `gone` when it ran in this pid namespace
+   * (the row's pid scope is this process's) and `kill(pid, 0)` could answer; `unknown` when it ran
+   * elsewhere, or the engine's lease records no pid scope.
+   */
+  readonly process: 'alive' | 'gone' | 'unknown';
+}
+
+/** The server session holding an advisory lock (PostgreSQL backend, MySQL connection). */
+export interface LockSession {
+  /** PostgreSQL backend pid, MySQL connection id. */
+  readonly id: number;
+  readonly applicationName?: string | undefined;
+  /** Client address (and port where the engine gives it). */
+  readonly client?: string | undefined;
+  /** When the session connected, ISO-8601 UTC. */
+  readonly connectedAt?: string | undefined;
+  /** What the session is doing (`active`, `idle`, `Sleep`, ...), as the engine says it. */
+  readonly state?: string | undefined;
+  /** The statement an operator runs, as a privileged user, to end that session: it frees the lock. */
+  readonly terminate: string;
+}
+
+/**
+ * What `inspectLock` found. `resource` names the lock for people (`migrator_lock row 1`, the
+ * advisory key or lock name). An advisory lock belongs to its server session: no other session can
+ * release it (`releasable: false`); it ends with that session, so it is never stale.
+ */
+export type LockInspection =
+  | { readonly strategy: 'advisory' | 'lease'; readonly resource: string; readonly state: 'free' }
+  | { readonly strategy: 'lease'; readonly resource: string; readonly state: 'held'; readonly holder: LockHolderInfo; readonly lease: LeaseState; readonly releasable: true }
+  | { readonly strategy: 'advisory'; readonly resource: string; readonly state: 'held'; readonly holder: LockHolderInfo; readonly session: LockSession; readonly releasable: false; readonly reason: string };
+
+/** The lease `breakLock` may take over: exactly the one `inspectLock` reported. */
+export interface LeaseClaim {
+  readonly runId: string;
+  readonly generation: string;
+  /** Only while it is still expired by the engine's clock: a holder that renewed it meanwhile keeps it. */
+  readonly onlyIfExpired: boolean;
+}
+
+/** Which commands need a privilege: `read` (status, validate, dry runs) or `migrate` (up, down, repair, baseline). */
+export type PrivilegeUse = 'read' | 'migrate';
+
+/** One privilege migrator itself needs, as the engine reports it for the session's user. */
+export interface PrivilegeCheck {
+  /** What is needed on what: `CREATE on schema app`, `INSERT, UPDATE on app.migrator_history`, `write /srv/app.db`. */
+  readonly privilege: string;
+  readonly neededFor: PrivilegeUse;
+  /** `true` granted, `false` missing, `undefined` when the engine cannot tell (`detail` says why). */
+  readonly ok: boolean | undefined;
+  /** What was found and why it is needed: `missing INSERT: each run records its migrations there`. */
+  readonly detail: string;
+  /** How to grant it (a GRANT statement, a chmod), when it is missing. */
+  readonly fix?: string | undefined;
+}
+
+/** Size of the database and room left where it lives; each field `undefined` when not knowable. */
+export interface StorageFacts {
+  /** Bytes the database takes (SQLite: the file; servers: what the server reports to this user). */
+  readonly databaseBytes: number | undefined;
+  /** The server's data directory or the SQLite file's directory, when this process can see it. */
+  readonly path: string | undefined;
+  /** Bytes available to unprivileged writers on the file system of `path`, and its size. */
+  readonly freeBytes: number | undefined;
+  readonly totalBytes: number | undefined;
+  /** Why free space is unknown: a remote server, a data directory this user may not see, ... */
+  readonly unknownReason?: string | undefined;
+}
+
+/** What `Driver.diagnose` found: plain facts; the core's doctor judges them. */
+export interface Diagnosis {
+  /** Engine and version: `PostgreSQL 15.4`, `MariaDB 10.11.6`, `SQLite 3.45.1`. */
+  readonly server: string;
+  /** Who the session is: the database user (`app_migrator`), the OS user on SQLite. */
+  readonly user: string;
+  /** What migrator itself needs; what the migrations' own SQL needs cannot be known in advance. */
+  readonly privileges: ReadonlyArray<PrivilegeCheck>;
+  readonly storage: StorageFacts;
+}
+
 export interface Driver {
   /** Label used in messages, e.g. `SQLite /path/app.db` (never with a password). */
   readonly label: string;
@@ -107,6 +228,24 @@ export interface Driver {
   assertLock(): Promise<void>;
   /** Releases the lock; throws if the engine says it was not held. Safe to call when never taken. */
   unlock(): Promise<void>;
+  /**
+   * Who holds the run lock of the configured strategy, read without taking anything and without
+   * creating anything (works on read-only sessions). `state: 'free'` when nobody holds it, also
+   * when the lock's table does not exist. Called by `migrate unlock`.
+   */
+  inspectLock(): Promise<LockInspection>;
+  /**
+   * Breaks a stale lease by taking it over for `owner`, in one atomic compare-and-swap: only when
+   * the row still carries `expected.runId` and `expected.generation` (and, with `onlyIfExpired`,
+   * is still expired). The generation is incremented, so the old holder's fenced writes fail with
+   * E_LOCK_LOST. Returns `true` when taken over: this session then holds the lock as after `tryLock`
+   * (write under it, then `unlock`). Returns `false`, changing nothing, when the row changed since
+   * it was inspected, or when its holder is writing it right now (its transaction locks the row).
+   *
+   * @throws MigratorError E_NOT_SUPPORTED under the `advisory` strategy: a session lock cannot be
+   *   released from another session (see `LockInspection`).
+   */
+  breakLock(expected: LeaseClaim, owner: LockOwner): Promise<boolean>;
 
   /** Reads the metadata format and history. Never creates anything; absent tables read as empty. */
   readState(): Promise<MetadataState>;
@@ -154,6 +293,44 @@ export interface Driver {
    * fingerprint): what drift checks and rehearsals diff.
    */
   schemaSnapshot(): Promise<ReadonlyArray<string>>;
+
+  /**
+   * Where to restore to if this run must be undone by a restore: PostgreSQL's current WAL LSN,
+   * MySQL's binary log position (and GTID), or, with `makeCopy` on an engine without a log
+   * position (SQLite), a backup copy of the database made now. Called under the lock, before the
+   * first migration. Never throws: what cannot be known is `kind: 'none'` with the reason.
+   */
+  recoveryPoint(options: { readonly makeCopy: boolean }): Promise<RecoveryPoint>;
+
+  /**
+   * Names the database (and schema) this session works on, equal for two sessions on the same one
+   * however they were addressed (`localhost` or `127.0.0.1`, a relative or absolute path): the
+   * server instance plus database and schema, or the file's real path. Used to refuse a scratch
+   * database that is the real one.
+   */
+  identity(): Promise<string>;
+
+  /**
+   * The snapshot `recordSchema` stored last, `undefined` when the metadata tables or the record do
+   * not exist. Never creates anything; works in read-only sessions.
+   * @throws MigratorError E_METADATA_VERSION when the stored record is unreadable.
+   */
+  readRecordedSchema(): Promise<RecordedSchema | undefined>;
+  /**
+   * Replaces the stored snapshot (in migrator_meta, encoded by core/metadata.ts). Called under the
+   * lock, after `prepareMetadata`; fenced like `writeHistory`, and inside the core's transaction
+   * when one is open.
+   */
+  recordSchema(record: RecordedSchema): Promise<void>;
+
+  /**
+   * Facts for `migrate doctor` and the pre-flight of protected environments: the server version,
+   * the privileges migrator needs for reading and for migrating as the engine grants them to this
+   * session's user, the database size and free disk space where knowable. Reads only: works on a
+   * read-only session, creates and writes nothing, takes no lock. A fact the engine will not give
+   * this user is reported as unknown, never thrown; rejects only when the connection fails.
+   */
+  diagnose(): Promise<Diagnosis>;
 
   /** Closes the connection. Never throws. */
   close(): Promise<void>;

@@ -18,12 +18,22 @@ export interface OpenOptions {
   readonly server: Omit<ServerDriverOptions, 'url' | 'readOnly'>;
 }
 
+/**
+ * How `validate --rehearse` gets a target whose writes are thrown away: a transaction the core rolls
+ * back (a session opened with `open`), a disposable copy, or none (with the reason).
+ */
+export type RehearsalSupport =
+  | { readonly kind: 'transaction' }
+  | { readonly kind: 'copy'; readonly open: (options: Pick<OpenOptions, 'cwd'>) => Promise<{ readonly driver: Driver; readonly label: string; dispose(): Promise<void> }> }
+  | { readonly kind: 'none'; readonly reason: string };
+
 /** A driver chosen for a URL, not yet connected. */
 export interface DriverChoice {
   /** Engine name for messages: `SQLite`. */
   readonly engine: string;
   readonly syntax: () => Promise<SqlSyntax>;
   readonly open: (options: OpenOptions) => Promise<Driver>;
+  readonly rehearsal: RehearsalSupport;
 }
 
 /**
@@ -67,6 +77,14 @@ export function chooseDriver(url: string): DriverChoice {
         if (/^sqlite3?:(\/\/)?([?#].*)?$/i.test(url) || file.endsWith(path.sep)) throw new MigratorError('E_CONFIG', `url: "${url}" names no SQLite file`, { hint: 'Use sqlite:./app.db or sqlite:///absolute/path/app.db.' });
         return openSqlite({ path: file, readOnly: options.readOnly });
       },
+      rehearsal: {
+        kind: 'copy',
+        open: async (options) => {
+          const { openSqliteCopy } = await import('./sqlite/copy.js');
+          const copy = await openSqliteCopy(sqlitePath(url, options.cwd));
+          return { driver: copy.driver, label: `a temporary copy (${copy.file})`, dispose: () => copy.dispose() };
+        },
+      },
     };
   }
   if (scheme === 'postgres' || scheme === 'postgresql') {
@@ -75,6 +93,7 @@ export function chooseDriver(url: string): DriverChoice {
       engine: 'PostgreSQL',
       syntax: async () => (await import('./postgres/syntax.js')).postgresSyntax,
       open: async (options) => (await import('./postgres/driver.js')).openPostgres({ ...options.server, url, readOnly: options.readOnly, password: options.password }),
+      rehearsal: { kind: 'transaction' },
     };
   }
   if (scheme === 'mysql' || scheme === 'mariadb') {
@@ -83,6 +102,7 @@ export function chooseDriver(url: string): DriverChoice {
       engine: 'MySQL',
       syntax: async () => (await import('./mysql/syntax.js')).mysqlSyntax,
       open: async (options) => (await import('./mysql/driver.js')).openMysql({ ...options.server, url, readOnly: options.readOnly, password: options.password }),
+      rehearsal: { kind: 'none', reason: 'MySQL and MariaDB commit every DDL statement at once, so a rehearsal cannot be rolled back, and a server database cannot be copied from here' },
     };
   }
   throw new MigratorError('E_CONFIG', `url: unsupported database URL scheme "${scheme ?? '(none)'}"`, {

@@ -19,8 +19,12 @@ export function logEvents(logger: Logger): (event: MigratorEvent) => void {
         return logger.debug({ waited_ms: event.waitedMs }, 'lock acquired');
       case 'lock.released':
         return logger.debug('lock released');
+      case 'lock.broken':
+        return logger.warn({ holder: event.holder, reason: event.reason }, 'stale migration lock broken');
       case 'metadata.prepared':
         return logger.info({ created: event.created }, 'metadata tables ready');
+      case 'recovery.point':
+        return logger.info({ kind: event.kind, value: event.value }, `recovery point: ${event.detail}`);
       case 'migration.started':
         return logger.debug({ migration: event.id, version: event.version, direction: event.direction, file: event.file, statements: event.statements }, 'migration started');
       case 'statement.executed':
@@ -36,6 +40,10 @@ export function logEvents(logger: Logger): (event: MigratorEvent) => void {
         return logger.warn({ migration: event.id, attempt: event.attempt, delay_ms: event.delayMs, reason: event.reason }, 'retrying migration after a lock timeout');
       case 'signal.received':
         return logger.warn({ signal: event.signal }, 'signal received: stopping at the next statement boundary');
+      case 'snapshot.recorded':
+        return logger.debug({ fingerprint: event.fingerprint, objects: event.objects }, 'schema snapshot recorded');
+      case 'snapshot.failed':
+        return logger.warn({ err: event.message }, 'could not record the schema snapshot: "migrate verify" will report this run\'s changes as drift until the next run records one (or "migrate verify --accept")');
       case 'problem.found':
         return logger.warn({ code: event.problem.code, file: event.problem.at?.file }, event.problem.message);
     }

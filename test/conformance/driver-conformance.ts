@@ -5,15 +5,18 @@
  * own integration test.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ChainedAuditEntry, Driver, LockOwner } from '../../src/core/ports.js';
+import type { ChainedAuditEntry, Driver, LockOwner, RecordedSchema } from '../../src/core/ports.js';
 import type { HistoryRow } from '../../src/core/model.js';
 import { MigratorError } from '../../src/core/errors.js';
 import { diffSnapshots, snapshotDigest } from '../../src/core/schema.js';
 
 /** One empty database for one test, and how to open sessions on it. */
 export interface ConformanceDatabase {
-  /** Opens a new session (its own connection). Read-only sessions must never create anything. */
-  open(options?: { readOnly?: boolean }): Promise<Driver>;
+  /**
+   * Opens a new session (its own connection). Read-only sessions must never create anything.
+   * `leaseMs`: the lease length of the `table` strategy (and SQLite), for tests of expiry.
+   */
+  open(options?: { readOnly?: boolean; leaseMs?: number }): Promise<Driver>;
   /** Drops the database; called after every session of the test was closed. */
   cleanup(): Promise<void>;
 }
@@ -72,6 +75,7 @@ export function describeDriverConformance(name: string, target: ConformanceTarge
     describeTransactions(open);
     describeLock(open);
     describeStatements(open);
+    describeSchemaRecord(open);
   });
 }
 
@@ -158,6 +162,31 @@ function describeMetadata(open: Open): void {
     expect(await reader.readAuditHead()).toBe('h1');
     await expect(reader.writeHistory(historyRow('2'))).rejects.toThrow();
     await expect(reader.appendAudit(auditEntry('h2', 'h1'))).rejects.toThrow();
+  });
+
+  it('diagnose reports server, user, privileges and storage from a read-only session, creating nothing', async () => {
+    const reader = await open({ readOnly: true });
+    const check = async (uses: ReadonlyArray<string>) => {
+      const diagnosis = await reader.diagnose();
+      expect(diagnosis.server).toMatch(/^\S+ \d+\.\d+/);
+      expect(diagnosis.user).not.toBe('');
+      // The suite's user may do everything (a superuser, root, the file's owner): nothing is missing.
+      expect(diagnosis.privileges.filter((p) => p.ok !== true)).toEqual([]);
+      for (const use of uses) expect(diagnosis.privileges.some((p) => p.neededFor === use)).toBe(true);
+      const { storage } = diagnosis;
+      if (storage.databaseBytes !== undefined) expect(storage.databaseBytes).toBeGreaterThanOrEqual(0);
+      if (storage.freeBytes === undefined) expect(storage.unknownReason).toBeTruthy();
+      else expect(storage.totalBytes).toBeGreaterThanOrEqual(storage.freeBytes);
+    };
+    await check(['migrate']);
+    expect(await reader.readState()).toEqual({ format: undefined, rows: [] });
+    const writer = await open();
+    // Nothing was created: the writer's session is the one that creates the metadata tables.
+    expect(await writer.prepareMetadata(1)).toEqual({ created: true });
+    expect(await writer.tryLock(owner('run-a'))).toEqual({ acquired: true });
+    // With the tables there, reading them needs privileges too.
+    await check(['read', 'migrate']);
+    await writer.unlock();
   });
 }
 
@@ -292,5 +321,68 @@ function describeStatements(open: Open): void {
     expect(diff.removed).toEqual([]);
     expect(diff.added.length).toBeGreaterThan(0);
     expect(diff.added.every((line) => line.includes('conformance_snap_name'))).toBe(true);
+  });
+}
+
+/** A recorded schema with every field set; `lines` as given. */
+function recordedSchema(lines: ReadonlyArray<string>, overrides: Partial<RecordedSchema> = {}): RecordedSchema {
+  return { fingerprint: snapshotDigest(lines), lines, at: '2026-01-02T03:04:05.678Z', runId: 'run-1', version: '3', toolVersion: '0.1.0', ...overrides };
+}
+
+function describeSchemaRecord(open: Open): void {
+  it('reads no recorded schema before one is written, creating nothing, in any session', async () => {
+    const reader = await open({ readOnly: true });
+    expect(await reader.readRecordedSchema()).toBeUndefined();
+    const driver = await open();
+    expect(await driver.readRecordedSchema()).toBeUndefined();
+    expect(await driver.readState()).toEqual({ format: undefined, rows: [] });
+    await driver.prepareMetadata(1);
+    expect(await driver.readRecordedSchema()).toBeUndefined();
+    await expect(reader.recordSchema(recordedSchema([]))).rejects.toThrow();
+  });
+
+  it('records the schema snapshot, replaces it, and lets a read-only session read it', async () => {
+    const driver = await open();
+    await driver.prepareMetadata(1);
+    await driver.execute(statement('CREATE TABLE conformance_rec (id INTEGER)'));
+    const first = recordedSchema(await driver.schemaSnapshot());
+    await driver.recordSchema(first);
+    expect(await driver.readRecordedSchema()).toEqual(first);
+    const second = recordedSchema(['line with \'quotes\', "doubles", `ticks`, \\ and unicode: \u00e9\u4e2d\ud83d\ude00'], { version: null, runId: 'run-2' });
+    await driver.recordSchema(second);
+    expect(await driver.readRecordedSchema()).toEqual(second);
+    expect((await driver.readState()).format).toBe(1);
+    const reader = await open({ readOnly: true });
+    expect(await reader.readRecordedSchema()).toEqual(second);
+  });
+
+  it('keeps a large snapshot whole (well over 64 KB)', async () => {
+    const driver = await open();
+    await driver.prepareMetadata(1);
+    const lines = Array.from({ length: 3000 }, (_, i) => `table conformance_${String(i).padStart(4, '0')} ${'c integer, '.repeat(10)}`);
+    const big = recordedSchema(lines);
+    await driver.recordSchema(big);
+    expect(await driver.readRecordedSchema()).toEqual(big);
+  });
+
+  it('writes the record inside an open transaction: rolled back with it', async () => {
+    const driver = await open();
+    await driver.prepareMetadata(1);
+    const kept = recordedSchema(['kept']);
+    await driver.recordSchema(kept);
+    await driver.begin();
+    await driver.recordSchema(recordedSchema(['discarded']));
+    await driver.rollback();
+    expect(await driver.readRecordedSchema()).toEqual(kept);
+  });
+
+  it('records under the lock it holds', async () => {
+    const driver = await open();
+    await driver.prepareMetadata(1);
+    expect(await driver.tryLock(owner('rec'))).toEqual({ acquired: true });
+    const record = recordedSchema(['under lock']);
+    await driver.recordSchema(record);
+    await driver.unlock();
+    expect(await driver.readRecordedSchema()).toEqual(record);
   });
 }

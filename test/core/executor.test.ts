@@ -124,7 +124,7 @@ describe('runPlan up', () => {
     const begin = driver.calls.indexOf('begin');
     expect(driver.calls.slice(begin)).toEqual([
       'begin', 'execute', 'execute', 'writeHistory:applied', 'appendAudit:migration.applied', 'assertLock', 'commit',
-      'appendAudit:run.finished', 'unlock',
+      'schemaSnapshot', 'readState', 'recordSchema', 'appendAudit:run.finished', 'unlock',
     ]);
   });
 

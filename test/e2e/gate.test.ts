@@ -6,12 +6,14 @@
  * 2. the read-only commands (`validate --dry-run [--json]`, `status [--json]`, `up --dry-run
  *    [--json]`) leave an empty and a partly migrated database byte-for-byte as they were;
  * 3. on PostgreSQL, a role that can only SELECT passes the gate, and cannot `up`.
- * `validate --rehearse` is not implemented yet, so it is not tested here.
+ * `validate --rehearse` is one row of the table (a broken down script, exit 5); its own suite is
+ * rehearse.test.ts.
  */
 import { describe, it } from 'vitest';
+import { createDatabase } from '../support/databases.js';
 import { createTarget, engineCases, type EngineCase, type Target } from './engines/support.js';
 import { createReadOnlyRole, metadataTables, missingDumpTool, snapshot } from './gate-support.js';
-import { EXIT, Project, STACK_FRAME, jsonDoc, type CliResult } from './helpers.js';
+import { EXIT, Project, STACK_FRAME, jsonDoc, type Cleanup, type CliResult } from './helpers.js';
 
 const cases = await engineCases(['sqlite', 'postgres', 'mysql']);
 
@@ -48,13 +50,25 @@ interface GateCase {
   readonly name: string;
   /** Writes the files and brings the database into the state under test. */
   readonly arrange: (project: Project, cli: Cli) => Promise<{ readonly names: ReadonlyArray<string> } | void>;
-  /** Extra arguments of `validate --dry-run`. */
-  readonly args?: ReadonlyArray<string>;
+  /** Extra arguments of `validate --dry-run`; a function is called for each run (a fresh scratch database). */
+  readonly args?: ReadonlyArray<string> | ((engineCase: EngineCase, cleanup: Cleanup) => Promise<ReadonlyArray<string>>);
   readonly exit: number;
   /** The error code expected on stderr (and in `problems`, except for E_PENDING). */
   readonly code: string;
   /** What stderr and the JSON problem must mention: the file or version at fault. */
   readonly names: ReadonlyArray<string>;
+}
+
+/**
+ * `--rehearse`, and on MySQL, which cannot roll DDL back, an empty scratch database of its own for
+ * each run (the rehearsal leaves it filled), dropped when the test finishes.
+ */
+async function rehearseArgs(engineCase: EngineCase, cleanup: Cleanup): Promise<ReadonlyArray<string>> {
+  if (engineCase.engine !== 'mysql') return ['--rehearse'];
+  if (engineCase.server === undefined) throw new Error('mysql: no server for a scratch database');
+  const scratch = await createDatabase(engineCase.server, 'gate scratch');
+  cleanup.onTestFinished(() => scratch.drop());
+  return ['--rehearse', '--scratch-url', scratch.url];
 }
 
 const GATE_CASES: ReadonlyArray<GateCase> = [
@@ -146,6 +160,18 @@ const GATE_CASES: ReadonlyArray<GateCase> = [
     names: ['1 migration is pending'],
   },
   {
+    name: 'broken down script found by validate --rehearse (the down forgets an index)',
+    arrange: async (project, cli) => {
+      project.write('V1__a.sql', A);
+      await expectExit(cli, EXIT.ok, 'up');
+      project.write('V2__b.sql', '-- migrate:up\nCREATE TABLE b (id INTEGER PRIMARY KEY);\nCREATE INDEX a_n ON a (n);\n-- migrate:down\nDROP TABLE b;\n');
+    },
+    args: rehearseArgs,
+    exit: EXIT.invalidFiles,
+    code: 'E_REHEARSAL',
+    names: ['migrations/V2__b.sql', 'the down of 2 does not restore the schema', 'a_n'],
+  },
+  {
     name: 'migrator.sum mismatch (file edited after migrate hash)',
     arrange: async (project, cli) => {
       project.write('V1__a.sql', A);
@@ -182,14 +208,15 @@ describe.concurrent('CI gate: validate --dry-run', () => {
         const cli = cliFor(project, target);
         const names = (await gate.arrange(project, cli))?.names ?? gate.names;
         const history = await target.history();
+        const args = async (): Promise<ReadonlyArray<string>> => (typeof gate.args === 'function' ? gate.args(engineCase, { onTestFinished }) : gate.args ?? []);
 
-        const text = await cli('validate', '--dry-run', ...(gate.args ?? []));
+        const text = await cli('validate', '--dry-run', ...(await args()));
         expect(text.code, show(text)).toBe(gate.exit);
         expect(text.stderr, 'stderr names the error code').toContain(`error[${gate.code}]: `);
         for (const name of names) expect(text.stderr, `stderr names ${name}`).toContain(name);
         expect(text.stderr).not.toMatch(STACK_FRAME);
 
-        const json = await cli('validate', '--dry-run', '--json', ...(gate.args ?? []));
+        const json = await cli('validate', '--dry-run', '--json', ...(await args()));
         expect(json.code, show(json)).toBe(gate.exit);
         const doc = jsonDoc<ValidateDoc>(json.stdout);
         expect(doc.ok).toBe(false);
@@ -205,6 +232,7 @@ describe.concurrent('CI gate: validate --dry-run', () => {
           const problem = doc.problems.find((p) => p.code === gate.code);
           expect(problem, JSON.stringify(doc.problems, null, 2)).toBeDefined();
           for (const name of names) expect(JSON.stringify(problem), `the problem names ${name}`).toContain(name);
+          // Any problem voids the plan, in the JSON as in the text (which stops at the error).
           expect(doc.plan).toBeNull();
           expect(text.stdout).not.toMatch(/^OK: /m);
         }

@@ -58,11 +58,18 @@ describe.concurrent('roles and protected environments', () => {
     }
     expect((await p.run(['down', '--dry-run', '--env', 'prod', '--actor', 'alice'])).code).toBe(EXIT.ok);
     p.withDb((db) => expect(appliedVersions(db)).toEqual(['1', '2']));
-    const confirmed = await p.run(['down', '--confirm', 'prod', '--env', 'prod', '--actor', 'alice']);
+    const unexplained = await p.run(['down', '--confirm', 'prod', '--env', 'prod', '--actor', 'alice']);
+    expect(unexplained.code).toBe(EXIT.notPermitted);
+    expect(unexplained.stderr).toContain('"down" needs --reason "<why>"');
+    const confirmed = await p.run(['down', '--confirm', 'prod', '--reason', 'INC-7 bad index', '--env', 'prod', '--actor', 'alice']);
     expect(confirmed.code, confirmed.stderr).toBe(EXIT.ok);
     p.withDb((db) => {
       expect(appliedVersions(db)).toEqual(['1']);
-      expect(audit(db).filter((row) => row.event === 'access.denied')).toHaveLength(2);
+      expect(audit(db).filter((row) => row.event === 'access.denied')).toHaveLength(3);
+      const last = db.prepare('SELECT run_id FROM migrator_audit ORDER BY id DESC LIMIT 1').pluck().get();
+      const details = db.prepare('SELECT event, detail FROM migrator_audit WHERE run_id = ? ORDER BY id').all(last) as Array<{ event: string; detail: string }>;
+      expect(details.map((row) => row.event)).toEqual(['run.started', 'migration.reverted', 'run.finished']);
+      for (const row of details) expect(JSON.parse(row.detail)).toMatchObject({ reason: 'INC-7 bad index' });
     });
   });
 

@@ -17,6 +17,7 @@ import type { Server, TestDatabase } from '../support/databases.js';
 import { auditEntry, describeDriverConformance, historyRow } from '../conformance/driver-conformance.js';
 import type { ConformanceTarget } from '../conformance/driver-conformance.js';
 import { describeLockContention } from '../conformance/lock-contention.js';
+import { describeUnlockConformance } from '../conformance/unlock-conformance.js';
 
 const { server, skip } = await findServer('mysql');
 if (skip !== undefined) console.warn(skip);
@@ -43,7 +44,7 @@ function target(lockStrategy: ServerDriverOptions['lockStrategy']): ConformanceT
     async fresh() {
       const database = await createDatabase(requireServer(), `conformance ${lockStrategy}`);
       return {
-        open: (options) => openMysql(driverOptions(database.url, { lockStrategy, readOnly: options?.readOnly ?? false })),
+        open: (options) => openMysql(driverOptions(database.url, { lockStrategy, readOnly: options?.readOnly ?? false, leaseMs: options?.leaseMs })),
         cleanup: () => database.drop(),
       };
     },
@@ -55,6 +56,8 @@ describe.skipIf(!server)('MySQL', () => {
   describeDriverConformance('MySQL (table)', target('table'));
   describeLockContention('MySQL (advisory)', target('advisory'));
   describeLockContention('MySQL (table)', target('table'));
+  describeUnlockConformance('MySQL (advisory)', target('advisory'));
+  describeUnlockConformance('MySQL (table)', target('table'));
 
   describe('MySQL driver', () => {
     let cleanups: Array<() => Promise<unknown>> = [];

@@ -5,6 +5,7 @@ import { MigratorError } from '../../src/core/errors.js';
 import { advisoryKey, openPostgres, transactionPoolingError } from '../../src/drivers/postgres/driver.js';
 import { describeDriverConformance, auditEntry, historyRow, type ConformanceTarget } from '../conformance/driver-conformance.js';
 import { describeLockContention } from '../conformance/lock-contention.js';
+import { describeUnlockConformance } from '../conformance/unlock-conformance.js';
 import { truncateName } from '../../src/drivers/postgres/session.js';
 import { createDatabase, findServer, type Server, type TestDatabase } from '../support/databases.js';
 
@@ -28,7 +29,7 @@ function target(lockStrategy: 'advisory' | 'table'): ConformanceTarget {
     async fresh() {
       const database = await createDatabase(server as Server, `conformance ${lockStrategy}`);
       return {
-        open: (open) => openPostgres(options(database.url, { lockStrategy, readOnly: open?.readOnly ?? false })),
+        open: (open) => openPostgres(options(database.url, { lockStrategy, readOnly: open?.readOnly ?? false, leaseMs: open?.leaseMs })),
         cleanup: () => database.drop(),
       };
     },
@@ -40,6 +41,8 @@ describe.skipIf(!server)('PostgreSQL', () => {
   describeDriverConformance('PostgreSQL (table)', target('table'));
   describeLockContention('PostgreSQL (advisory)', target('advisory'));
   describeLockContention('PostgreSQL (table)', target('table'));
+  describeUnlockConformance('PostgreSQL (advisory)', target('advisory'));
+  describeUnlockConformance('PostgreSQL (table)', target('table'));
 
   describe('PostgreSQL driver', () => {
     let database: TestDatabase;

@@ -9,6 +9,7 @@ import { openSqlite } from '../../src/drivers/sqlite/driver.js';
 import type { SqliteOpenOptions } from '../../src/drivers/sqlite/driver.js';
 import { describeDriverConformance, historyRow, type ConformanceTarget } from '../conformance/driver-conformance.js';
 import { describeLockContention } from '../conformance/lock-contention.js';
+import { describeUnlockConformance } from '../conformance/unlock-conformance.js';
 
 const tempDir = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'migrator-'));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -19,7 +20,7 @@ const sqliteTarget: ConformanceTarget = {
     const dir = tempDir();
     const file = path.join(dir, 'conformance.db');
     return {
-      open: (options) => openSqlite({ path: file, readOnly: options?.readOnly ?? false }),
+      open: (options) => openSqlite({ path: file, readOnly: options?.readOnly ?? false, ...(options?.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }) }),
       async cleanup() {
         fs.rmSync(dir, { recursive: true, force: true });
       },
@@ -29,6 +30,7 @@ const sqliteTarget: ConformanceTarget = {
 
 describeDriverConformance('SQLite', sqliteTarget);
 describeLockContention('SQLite', sqliteTarget);
+describeUnlockConformance('SQLite', sqliteTarget);
 
 describe('SQLite driver', () => {
   let dir: string;

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { MigratorError } from '../../src/core/errors.js';
 import type { LockHolderInfo } from '../../src/core/events.js';
 import type { HistoryRow, Statement } from '../../src/core/model.js';
-import type { ChainedAuditEntry, Driver, LockAttempt, LockOwner, MetadataState } from '../../src/core/ports.js';
+import type { ChainedAuditEntry, Driver, LockAttempt, LockInspection, LockOwner, MetadataState, RecordedSchema } from '../../src/core/ports.js';
 import type { SqlSyntax } from '../../src/core/source/syntax.js';
 
 export interface FakeDriverOptions {
@@ -28,6 +28,10 @@ export interface FakeDriverOptions {
   readonly queryValue?: (sql: string) => unknown;
   /** What `leftovers` reports after a failure (default none). */
   readonly leftovers?: ReadonlyArray<string>;
+  /** What `inspectLock` reports until `breakLock` or a test changes `lockInspection` (default: a free lease). */
+  readonly lockInspection?: LockInspection;
+  /** The error `recordSchema` throws, if any (a full disk, a lost connection). */
+  readonly failRecordSchema?: Error;
 }
 
 /** An error as a fake engine raises it: `kind` and `position` are what `describeError` reports. */
@@ -58,6 +62,13 @@ export interface FakeDriver extends Driver {
   releaseOther(): void;
   /** Set to make `lockLost()` report the lock gone (a lease the heartbeat failed to renew). */
   lockGone: boolean;
+  /**
+   * What `inspectLock` returns; tests may replace it. `breakLock` compares its claim with it and,
+   * when it matches, makes this session the holder (generation + 1); `unlock` then frees it.
+   */
+  lockInspection: LockInspection;
+  /** The schema snapshot `recordSchema` stored (rolled back with its transaction); tests may set it. */
+  recorded: RecordedSchema | undefined;
 }
 
 const FAKE_SYNTAX: SqlSyntax = Object.freeze({
@@ -79,6 +90,7 @@ interface Snapshot {
   readonly executed: number;
   readonly audit: number;
   readonly history: ReadonlyArray<readonly [string, HistoryRow]>;
+  readonly recorded: RecordedSchema | undefined;
 }
 
 /** Creates a fresh in-memory driver: no metadata tables, lock free unless `lockHeldBy`. */
@@ -140,10 +152,33 @@ export function createFakeDriver(options: FakeDriverOptions = {}): FakeDriver {
     },
     async unlock() {
       calls.push('unlock');
+      if (holding && driver.lockInspection.state === 'held') driver.lockInspection = { strategy: driver.lockInspection.strategy, resource: driver.lockInspection.resource, state: 'free' };
       const wasLost = lost;
       holding = false;
       lost = false;
       if (wasLost) throw lockLost();
+    },
+
+    lockInspection: options.lockInspection ?? { strategy: 'lease', resource: 'fake lease', state: 'free' },
+    async inspectLock() {
+      calls.push('inspectLock');
+      return driver.lockInspection;
+    },
+    async breakLock(expected, owner) {
+      calls.push('breakLock');
+      const current = driver.lockInspection;
+      if (current.strategy === 'advisory') throw new MigratorError('E_NOT_SUPPORTED', 'fake driver: an advisory lock cannot be broken');
+      if (current.state !== 'held' || current.lease.runId !== expected.runId || current.lease.generation !== expected.generation) return false;
+      if (expected.onlyIfExpired && !current.lease.expired) return false;
+      heldByOther = undefined;
+      holding = true;
+      lost = false;
+      driver.lockInspection = {
+        ...current,
+        holder: { owner: owner.runId, host: owner.host, pid: owner.pid, user: owner.actor },
+        lease: { ...current.lease, runId: owner.runId, generation: String(Number(current.lease.generation) + 1), expired: false, process: 'alive' },
+      };
+      return true;
     },
 
     async readState(): Promise<MetadataState> {
@@ -164,7 +199,7 @@ export function createFakeDriver(options: FakeDriverOptions = {}): FakeDriver {
     async begin() {
       calls.push('begin');
       if (snapshot !== undefined) throw new Error('fake driver: begin inside a transaction');
-      snapshot = { executed: executed.length, audit: audit.length, history: [...history] };
+      snapshot = { executed: executed.length, audit: audit.length, history: [...history], recorded: driver.recorded };
     },
     async commit() {
       calls.push('commit');
@@ -178,6 +213,7 @@ export function createFakeDriver(options: FakeDriverOptions = {}): FakeDriver {
       audit.length = snapshot.audit;
       history.clear();
       for (const [version, row] of snapshot.history) history.set(version, row);
+      driver.recorded = snapshot.recorded;
       snapshot = undefined;
     },
     async execute(statement: Statement) {
@@ -224,6 +260,27 @@ export function createFakeDriver(options: FakeDriverOptions = {}): FakeDriver {
     async schemaSnapshot() {
       calls.push('schemaSnapshot');
       return [...executed].sort();
+    },
+    async diagnose() {
+      calls.push('diagnose');
+      return { server: 'Fake 1.0', user: 'fake', privileges: [], storage: { databaseBytes: executed.length, path: undefined, freeBytes: undefined, totalBytes: undefined, unknownReason: 'the fake has no disk' } };
+    },
+    async identity() {
+      return 'fake';
+    },
+    async recoveryPoint() {
+      calls.push('recoveryPoint');
+      return { kind: 'none', value: null, detail: 'the fake keeps no log' };
+    },
+    recorded: undefined,
+    async readRecordedSchema() {
+      calls.push('readRecordedSchema');
+      return driver.format === undefined ? undefined : driver.recorded;
+    },
+    async recordSchema(record) {
+      write('recordSchema');
+      if (options.failRecordSchema !== undefined) throw options.failRecordSchema;
+      driver.recorded = record;
     },
 
     async close() {

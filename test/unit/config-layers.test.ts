@@ -540,6 +540,30 @@ describe('${env:NAME} interpolation', () => {
 // describeConfig (what `migrate config` prints)
 // ---------------------------------------------------------------------------------------------
 
+describe('safety keys: what the config file sets may be tightened above it, never loosened', () => {
+  it.each([
+    { name: 'MIGRATOR_PROTECTED=false in the environment', inputs: { env: { MIGRATOR_PROTECTED: 'false' }, flags: {} } },
+    { name: 'MIGRATOR_PROTECTED=0 in .env', inputs: { dotenv: dotenvOf({ MIGRATOR_PROTECTED: '0' }), env: {}, flags: {} } },
+  ])('$name cannot turn off protected: true from the file (E_CONFIG naming both)', ({ inputs }) => {
+    const error = configError(() => resolveConfig({ file: fileWith({ protected: true }), ...inputs }));
+    expect(error.message).toMatch(/^protected \(set by (environment|\.env), MIGRATOR_PROTECTED\): "false" would loosen "protected: true" set by the config file migrator\.config\.yaml/);
+    expect(error.hint).toContain('may only tighten');
+  });
+
+  it('MIGRATOR_ROLLBACK=enabled cannot re-enable rollback: disabled from an environment block', () => {
+    const error = configError(() => resolveConfig({ file: fileWith({}, { prod: { rollback: 'disabled' } }), env: { MIGRATOR_ROLLBACK: 'enabled' }, flags: {}, environment: 'prod' }));
+    expect(error.message).toContain('"enabled" would loosen "rollback: disabled" set by the config file migrator.config.yaml (environments.prod)');
+  });
+
+  it('tightening from any layer is fine, and so is an environment block loosening the file\'s top level', () => {
+    expect(resolveConfig({ env: { MIGRATOR_PROTECTED: 'true', MIGRATOR_ROLLBACK: 'disabled' }, flags: {} }).config).toMatchObject({ protected: true, rollback: 'disabled' });
+    expect(resolveConfig({ file: fileWith({ protected: false }), env: { MIGRATOR_PROTECTED: 'true' }, flags: {} }).config.protected).toBe(true);
+    const dev = resolveConfig({ file: fileWith({ protected: true, rollback: 'disabled' }, { dev: { protected: false, rollback: 'enabled' } }), env: {}, flags: {}, environment: 'dev' });
+    expect(dev.config).toMatchObject({ protected: false, rollback: 'enabled' });
+    expect(resolveConfig({ file: fileWith({ protected: true }), env: { MIGRATOR_PROTECTED: 'true' }, flags: {} }).config.protected).toBe(true);
+  });
+});
+
 describe('describeConfig', () => {
   const SECRET = 'Sup3r-s3cret-literal';
 
@@ -568,6 +592,9 @@ describe('describeConfig', () => {
       protected: ['false', 'defaults'],
       rollback: ['enabled', 'defaults'],
       roles: [undefined, undefined],
+      'backup.command': [undefined, undefined],
+      'backup.timeout': ['1h', 'defaults'],
+      'rehearsal.scratchUrl': [undefined, undefined],
     });
     const printed = JSON.stringify(entries);
     expect(printed).not.toContain(SECRET);

@@ -19,7 +19,10 @@ describe('authorize', () => {
     ['rollback disabled allows down --dry-run', { command: 'down', rollback: 'disabled', dryRun: true }, undefined],
     ['protected: down needs --confirm', { command: 'down', protected: true }, 'prod is a protected environment: "down" needs --confirm prod'],
     ['protected: a wrong --confirm is refused', { command: 'repair', protected: true, confirm: 'staging' }, 'needs --confirm prod (got --confirm staging)'],
-    ['protected: the right --confirm passes', { command: 'baseline', protected: true, confirm: 'prod' }, undefined],
+    ['protected: the right --confirm alone is not enough: a --reason is required', { command: 'baseline', protected: true, confirm: 'prod' }, 'prod is a protected environment: "baseline" needs --reason "<why>"'],
+    ['protected: a blank --reason is refused', { command: 'unlock', protected: true, confirm: 'prod', reason: '  ' }, 'needs --reason'],
+    ['protected: the right --confirm with a --reason passes', { command: 'baseline', protected: true, confirm: 'prod', reason: 'INC-42 adopt legacy schema' }, undefined],
+    ['unprotected: no --reason needed', { command: 'down', protected: false }, undefined],
     ['protected: up needs no confirmation', { command: 'up', protected: true }, undefined],
     ['protected: down --dry-run needs no confirmation', { command: 'down', protected: true, dryRun: true }, undefined],
   ])('%s', (_name, input, refusal) => {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { planUp } from '../../core/plan/index.js';
 import { dryRun, execute, type PlanFor } from '../run-plan.js';
+import { preflight } from '../preflight.js';
 import type { CommandEnv } from '../program.js';
 
 interface UpOptions {
@@ -23,6 +24,7 @@ export function registerUp(program: Command, env: CommandEnv): void {
       const { migrations } = await session.loadMigrations();
       const policy = { outOfOrder: session.config.order === 'allow-out-of-order' };
       const planFor: PlanFor = (history) => planUp(migrations, history, { policy, target: options.target, resume: options.resume === true });
+      await preflight(session, 'up', { dryRun: options.dryRun });
       await (options.dryRun ? dryRun(session, planFor) : execute(session, 'up', planFor));
     });
 }

@@ -38,6 +38,7 @@ export function runJson(report: RunReport, target: string, runId: string, capabi
     durationMs: Math.round(report.durationMs),
     completed: report.completed.map((c) => ({ ...c, durationMs: Math.round(c.durationMs) })),
     plan: planJson(report.plan, capabilities),
+    recoveryPoint: report.recoveryPoint ?? null,
   };
 }
 
@@ -50,6 +51,9 @@ export function runSummary(report: RunReport, output: Output): void {
   }
   const noun = (n: number) => `${n} migration${n === 1 ? '' : 's'}`;
   const verb = plan.direction === 'up' ? 'Applied' : 'Reverted';
+  // Where a restore would return to: worth a line when the run failed, or when a copy was made.
+  const point = report.recoveryPoint;
+  if (point !== undefined && point.kind !== 'none' && (report.outcome !== 'success' || point.kind === 'backup_file')) output.line(`Recovery point (before this run): ${point.detail}.`);
   if (report.outcome === 'success') {
     output.line(`${verb} ${noun(completed.length)} in ${formatMs(report.durationMs)}. Now at version ${plan.toVersion ?? '(none)'}.`);
   } else {

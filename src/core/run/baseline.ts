@@ -12,6 +12,7 @@ import { createAuditChain } from './audit.js';
 import { METADATA_FORMAT, readHistory } from './executor.js';
 import { acquireLock } from './lock.js';
 import { auditEntry } from './records.js';
+import { takeSchemaRecord } from './schema-record.js';
 
 export interface BaselineInput {
   readonly driver: Driver;
@@ -40,8 +41,11 @@ export async function runBaseline(input: BaselineInput): Promise<string> {
     }
     await driver.prepareMetadata(METADATA_FORMAT);
     const chain = createAuditChain(driver, await driver.readAuditHead());
+    // The schema as it is now is what the baseline adopts: drift checks start from it.
+    const schema = await takeSchemaRecord(driver, context, version.canonical);
     await driver.begin();
     try {
+      await driver.recordSchema(schema);
       await driver.writeHistory({
         version: version.canonical, description: input.description, kind: 'baseline', script: '', checksum: 'baseline', downChecksum: null,
         state: 'applied', batch: 1, statementsTotal: 0, statementsApplied: 0, appliedHash: null, appliedBy: context.actor,

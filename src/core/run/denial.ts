@@ -11,8 +11,8 @@ import { createAuditChain } from './audit.js';
 import { acquireLock } from './lock.js';
 import { auditEntry } from './records.js';
 
-/** Appends an `access.denied` audit row for `denial`; returns whether it could. Never throws. */
-export async function recordDenial(driver: Driver, context: RunContext, denial: MigratorError, options: { readonly lockTimeoutMs: number; readonly emit: EventSink; readonly signal: AbortSignal }): Promise<boolean> {
+/** Appends an audit row (`access.denied` unless `options.event` says otherwise) for `denial`; returns whether it could. Never throws. */
+export async function recordDenial(driver: Driver, context: RunContext, denial: MigratorError, options: { readonly lockTimeoutMs: number; readonly emit: EventSink; readonly signal: AbortSignal; readonly event?: string }): Promise<boolean> {
   try {
     await acquireLock(driver, { runId: context.runId, host: context.host, pid: context.pid, actor: context.actor }, { timeoutMs: options.lockTimeoutMs, emit: options.emit, signal: options.signal });
   } catch {
@@ -20,7 +20,7 @@ export async function recordDenial(driver: Driver, context: RunContext, denial: 
   }
   try {
     const chain = createAuditChain(driver, await driver.readAuditHead());
-    await chain.append(auditEntry(context, { event: 'access.denied', outcome: 'failure', detail: { code: denial.code, message: denial.message, ...denial.details } }));
+    await chain.append(auditEntry(context, { event: options.event ?? 'access.denied', outcome: 'failure', detail: { code: denial.code, message: denial.message, ...denial.details } }));
     return true;
   } catch {
     return false;

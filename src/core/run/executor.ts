@@ -7,10 +7,11 @@ import { MigratorError } from '../errors.js';
 import type { Direction, EventSink } from '../events.js';
 import type { HistoryRow, RunContext } from '../model.js';
 import type { Plan, PlanStep } from '../plan/index.js';
-import type { Driver } from '../ports.js';
+import type { Driver, RecoveryPoint } from '../ports.js';
 import { createAuditChain, type AuditChain } from './audit.js';
 import { acquireLock } from './lock.js';
 import { auditEntry } from './records.js';
+import { recordAfterRun } from './schema-record.js';
 import type { FaultHook } from './faults.js';
 import { executeStep } from './step.js';
 
@@ -28,6 +29,10 @@ export interface RunInput {
   readonly plan: (history: ReadonlyArray<HistoryRow>) => Plan;
   /** Retries of a migration that failed only on a DDL lock timeout (default 3). */
   readonly lockRetries?: number | undefined;
+  /** Where the engine has no log position (SQLite), make a backup copy before the first migration (protected runs). */
+  readonly backupCopy?: boolean | undefined;
+  /** Extra facts for the run.started audit row (the backup hook's outcome). */
+  readonly auditDetail?: Readonly<Record<string, unknown>> | undefined;
   /** Test-only crash injection at run boundaries. */
   readonly fault?: FaultHook | undefined;
   /** Injected for tests (retry backoff). */
@@ -48,6 +53,8 @@ export interface RunReport {
   readonly batch: number;
   readonly completed: ReadonlyArray<CompletedStep>;
   readonly outcome: 'success' | 'failure' | 'interrupted';
+  /** Where a restore would return to just before this run; `undefined` when nothing ran. */
+  readonly recoveryPoint?: RecoveryPoint | undefined;
   /** Set when `outcome` is not success: the error to report after rendering the report. */
   readonly error: MigratorError | undefined;
   readonly durationMs: number;
@@ -124,12 +131,16 @@ export async function runPlan(input: RunInput): Promise<RunReport> {
     const { created } = await driver.prepareMetadata(METADATA_FORMAT);
     input.emit({ type: 'metadata.prepared', created });
     const chain = createAuditChain(driver, await driver.readAuditHead());
-    await chain.append(auditEntry(context, { event: 'run.started', outcome: 'info', fromVersion: plan.fromVersion, toVersion: plan.toVersion, detail: { direction: input.direction, steps: plan.steps.map((s) => s.migration.id) } }));
+    const recoveryPoint = await driver.recoveryPoint({ makeCopy: input.backupCopy === true });
+    input.emit({ type: 'recovery.point', ...recoveryPoint });
+    await chain.append(auditEntry(context, { event: 'run.started', outcome: 'info', fromVersion: plan.fromVersion, toVersion: plan.toVersion, detail: { direction: input.direction, steps: plan.steps.map((s) => s.migration.id), recoveryPoint, ...input.auditDetail } }));
     const result = await runSteps(input, plan, state.rows, chain);
+    // Once per run, not per migration; a lost lock fails closed here too.
+    if (result.error?.code !== 'E_LOCK_LOST' && !driver.lockLost()) await recordAfterRun(driver, context, input.emit);
     const durationMs = performance.now() - started;
     const reached = result.outcome === 'success' ? plan.toVersion : null;
     if (result.error?.code !== 'E_LOCK_LOST') await chain.append(auditEntry(context, { event: 'run.finished', outcome: result.outcome === 'success' ? 'success' : 'failure', fromVersion: plan.fromVersion, toVersion: reached, durationMs: Math.round(durationMs), detail: { direction: input.direction, completed: result.completed.length, outcome: result.outcome } })).catch(() => undefined);
-    report = { plan, ...result, durationMs };
+    report = { plan, ...result, durationMs, recoveryPoint };
     return report;
   } finally {
     await driver.unlock().then(

@@ -23,7 +23,8 @@ const WAIT_REPORT_EVERY_MS = 5_000;
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function describeHolder(holder: LockHolderInfo | undefined): string {
+/** `user U, host H, pid P, since T, run R`, as far as `holder` says; for lock messages. */
+export function describeHolder(holder: LockHolderInfo | undefined): string {
   if (!holder) return 'another session (the engine does not say which)';
   const parts = [
     holder.user && `user ${holder.user}`,

@@ -60,6 +60,6 @@ export function auditEntry(context: RunContext, facts: AuditFacts): AuditEntry {
     checksum: facts.checksum ?? null,
     outcome: facts.outcome,
     durationMs: facts.durationMs ?? null,
-    detail: redact(JSON.stringify(facts.detail ?? {})),
+    detail: redact(JSON.stringify({ ...facts.detail, ...(context.reason === undefined ? {} : { reason: context.reason }) })),
   };
 }

@@ -10,9 +10,10 @@ import type { HistoryRow, Migration, RunContext } from '../model.js';
 import type { Driver } from '../ports.js';
 import { canonicalRef } from '../version.js';
 import { createAuditChain } from './audit.js';
-import { readHistory } from './executor.js';
+import { METADATA_FORMAT, readHistory } from './executor.js';
 import { acquireLock } from './lock.js';
 import { auditEntry } from './records.js';
+import { takeSchemaRecord } from './schema-record.js';
 
 export interface RepairInput {
   readonly driver: Driver;
@@ -101,6 +102,8 @@ export async function runRepair(input: RepairInput): Promise<ReadonlyArray<Repai
       succeeded = true;
       return [];
     }
+    // As runPlan does before writing: puts back what is missing (and widens what must hold the snapshot).
+    await driver.prepareMetadata(METADATA_FORMAT);
     const chain = createAuditChain(driver, await driver.readAuditHead());
     await driver.begin();
     try {
@@ -108,6 +111,9 @@ export async function runRepair(input: RepairInput): Promise<ReadonlyArray<Repai
         await driver.writeHistory(row);
         await chain.append(auditEntry(context, { event: 'repair', outcome: 'success', version: change.version, checksum: row.checksum, detail: { ...change } }));
       }
+      // The operator has accepted the database as it is: drift checks start from it, with the
+      // version the repaired history now gives (read inside this transaction).
+      await driver.recordSchema(await takeSchemaRecord(driver, context));
       await driver.assertLock();
       await driver.commit();
     } catch (error) {

@@ -4,12 +4,14 @@
  * with a zero wait: a waiting GET_LOCK could be neither interrupted nor bounded by lock.timeout.
  */
 import { createHash } from 'node:crypto';
-import type { LockAttempt, LockOwner } from '../../core/ports.js';
+import type { LockAttempt, LockInspection, LockOwner } from '../../core/ports.js';
 import type { LockHolderInfo } from '../../core/events.js';
 import { LOCK_DDL, TABLES } from './metadata.js';
 import type { MysqlSession } from './session.js';
 import { SERVER_NOW_MS, lockLostError } from './lock.js';
 import type { RunLock } from './lock.js';
+import { inspectAdvisory } from './lock-inspect.js';
+import { MigratorError } from '../../core/errors.js';
 
 /**
  * The lock's name for `database`: 49 characters, within the 64 MySQL 5.7+ allows. It includes the
@@ -101,6 +103,16 @@ class AdvisoryLock implements RunLock {
   }
 
   stop(): void {}
+
+  inspect(): Promise<LockInspection> {
+    return inspectAdvisory(this.session, this.name, () => this.holder());
+  }
+
+  async takeOver(): Promise<boolean> {
+    throw new MigratorError('E_NOT_SUPPORTED', 'a MySQL GET_LOCK lock cannot be released from another connection: it ends with the connection that holds it', {
+      hint: 'End the holder\'s connection with KILL <connection id> ("migrate unlock" names it).',
+    });
+  }
 
   /**
    * Names this run as the holder in migrator_lock, for waiting runs to report. Best effort: the

@@ -16,6 +16,9 @@ import { createLease } from './lease.js';
 import type { RunLock } from './lock.js';
 import { appendAudit, prepareMetadata, readAuditHead, readState, writeHistory } from './metadata.js';
 import { schemaFingerprint, schemaSnapshot } from './fingerprint.js';
+import { diagnoseMysql } from './diagnose.js';
+import { recoveryPoint } from './recovery.js';
+import { readRecordedSchema, recordSchema } from './schema-record.js';
 
 /**
  * Connects to the database the URL names (`mysql://user:password@host:3306/db`, also
@@ -67,6 +70,11 @@ function createMysqlDriver(session: MysqlSession, lock: RunLock, options: Server
     },
     assertLock: () => lock.assertHeld(),
     unlock: () => lock.release(),
+    inspectLock: () => privileged('reading the migration lock', () => lock.inspect()),
+    async breakLock(expected, owner) {
+      writable('breakLock');
+      return privileged('taking over the migration lock', () => lock.takeOver(expected, owner));
+    },
     readState: () => privileged('reading migrator_history', () => readState(session)),
     async prepareMetadata(format) {
       writable('prepareMetadata');
@@ -114,6 +122,20 @@ function createMysqlDriver(session: MysqlSession, lock: RunLock, options: Server
     },
     schemaFingerprint: () => schemaFingerprint(session),
     schemaSnapshot: () => schemaSnapshot(session),
+    diagnose: () => diagnoseMysql(session, options.lockStrategy),
+    recoveryPoint: () => recoveryPoint(session),
+    async identity() {
+      return String(await session.value("SELECT CONCAT(@@hostname, ':', @@port, ' ', COALESCE(DATABASE(), ''))"));
+    },
+    readRecordedSchema: () => privileged('reading migrator_meta', () => readRecordedSchema(session)),
+    async recordSchema(record) {
+      writable('recordSchema');
+      // As writeHistory: the fence and the row share one transaction (the core's, else its own).
+      await privileged('writing migrator_meta', () => session.transaction(async () => {
+        await lock.fence();
+        await recordSchema(session, record);
+      }));
+    },
     async close() {
       lock.stop();
       await session.close();

@@ -4,13 +4,14 @@
  * transaction, renewed by a heartbeat, and fenced by a `generation` that every history write checks
  * in its own transaction. Times are the server's clock, the one all runners share.
  */
-import type { LockAttempt, LockOwner } from '../../core/ports.js';
+import type { LeaseClaim, LockAttempt, LockInspection, LockOwner } from '../../core/ports.js';
 import type { LockHolderInfo } from '../../core/events.js';
 import { LOCK_DDL, TABLES } from './metadata.js';
 import type { MysqlSession } from './session.js';
 import { SERVER_NOW_MS, lockLostError } from './lock.js';
 import type { RunLock } from './lock.js';
 import { holderOf, pidAlive, pidScope } from '../shared/lease-holder.js';
+import { inspectLease } from './lock-inspect.js';
 
 interface LeaseRow {
   readonly run_id: string | null;
@@ -107,6 +108,36 @@ class MysqlLease implements RunLock {
   stop(): void {
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
     this.heartbeat = undefined;
+  }
+
+  inspect(): Promise<LockInspection> {
+    return inspectLease(this.session, this.scope);
+  }
+
+  async takeOver(expected: LeaseClaim, owner: LockOwner): Promise<boolean> {
+    const generation = Number(expected.generation) + 1;
+    const taken = await this.session.transaction(async () => {
+      try {
+        // NOWAIT, as in tryLock: a row locked by the holder's open transaction means it is writing.
+        const [row] = await this.session.rows(`SELECT 1 FROM ${TABLES.lock} WHERE id = 1 AND run_id = ? AND generation = ?
+          AND (? = 0 OR expires_at IS NULL OR expires_at < ${SERVER_NOW_MS}) FOR UPDATE NOWAIT`, [expected.runId, Number(expected.generation), expected.onlyIfExpired ? 1 : 0]);
+        if (row === undefined) return false;
+      } catch (error) {
+        if (ROW_BUSY_ERRNOS.has((error as { errno?: unknown }).errno as number)) return false;
+        throw error;
+      }
+      await this.session.run(`UPDATE ${TABLES.lock} SET run_id = ?, actor = ?, host = ?, pid = ?, pid_scope = ?,
+          acquired_at = ${SERVER_NOW_MS}, heartbeat_at = ${SERVER_NOW_MS}, expires_at = ${SERVER_NOW_MS} + ?,
+          generation = ?, connection_id = CONNECTION_ID()
+        WHERE id = 1`, [owner.runId, owner.actor, owner.host, owner.pid, this.scope, this.leaseMs, generation]);
+      return true;
+    });
+    if (!taken) return false;
+    this.mine = { runId: owner.runId, generation };
+    this.takenOver = false;
+    this.tableReady = true;
+    this.startHeartbeat();
+    return true;
   }
 
   /**

@@ -3,7 +3,7 @@
  * (GET_LOCK, see advisory.ts) and `table` (a lease row in migrator_lock, see lease.ts).
  */
 import { MigratorError } from '../../core/errors.js';
-import type { LockAttempt, LockOwner } from '../../core/ports.js';
+import type { LeaseClaim, LockAttempt, LockInspection, LockOwner } from '../../core/ports.js';
 
 /** What the driver asks of a lock strategy. */
 export interface RunLock {
@@ -22,6 +22,10 @@ export interface RunLock {
   lost(): boolean;
   /** Stops background work (the lease heartbeat); on close. */
   stop(): void;
+  /** Implements `Driver.inspectLock`: reads only, creates nothing. */
+  inspect(): Promise<LockInspection>;
+  /** Implements `Driver.breakLock`: the lease's compare-and-swap; E_NOT_SUPPORTED for GET_LOCK. */
+  takeOver(expected: LeaseClaim, owner: LockOwner): Promise<boolean>;
 }
 
 /** The error of a lock found gone. */

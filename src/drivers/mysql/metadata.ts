@@ -7,6 +7,7 @@ import type { ChainedAuditEntry, MetadataState } from '../../core/ports.js';
 import type { HistoryRow } from '../../core/model.js';
 import { MigratorError } from '../../core/errors.js';
 import type { MysqlSession, SqlValue } from './session.js';
+import { widenMetaValue } from './schema-record.js';
 import { AUDIT_COLUMNS, HISTORY_COLUMNS, TABLES, parseFormat } from '../../core/metadata.js';
 
 export { TABLES };
@@ -31,7 +32,7 @@ export const LOCK_DDL = `CREATE TABLE IF NOT EXISTS ${TABLES.lock} (
 // DATETIME(3), the milliseconds). version is VARCHAR(191): 191 x 4 bytes fits any InnoDB index.
 const VERSION_LENGTH = 191;
 const DDL: ReadonlyArray<string> = [
-  `CREATE TABLE IF NOT EXISTS ${TABLES.meta} (\`key\` VARCHAR(64) NOT NULL PRIMARY KEY, value TEXT NOT NULL) ${TABLE_OPTIONS}`,
+  `CREATE TABLE IF NOT EXISTS ${TABLES.meta} (\`key\` VARCHAR(64) NOT NULL PRIMARY KEY, value LONGTEXT NOT NULL) ${TABLE_OPTIONS}`,
   `CREATE TABLE IF NOT EXISTS ${TABLES.history} (
     version VARCHAR(${VERSION_LENGTH}) NOT NULL PRIMARY KEY, description TEXT NOT NULL, kind TEXT NOT NULL, script TEXT NOT NULL,
     checksum TEXT NOT NULL, down_checksum TEXT NULL, state TEXT NOT NULL, batch BIGINT NOT NULL,
@@ -88,6 +89,7 @@ export async function prepareMetadata(session: MysqlSession, format: number): Pr
     });
   }
   for (const ddl of DDL) await session.run(ddl);
+  await widenMetaValue(session);
   await ensureTrigger(session, 'UPDATE');
   await ensureTrigger(session, 'DELETE');
   if (existing !== format) {

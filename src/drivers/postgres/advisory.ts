@@ -3,7 +3,7 @@
  * database, schema and history table, so two schemas of one database migrate independently.
  */
 import { createHash } from 'node:crypto';
-import type { LockAttempt, LockOwner } from '../../core/ports.js';
+import type { LockAttempt, LockInspection, LockOwner } from '../../core/ports.js';
 import type { LockHolderInfo } from '../../core/events.js';
 import { MigratorError } from '../../core/errors.js';
 import { lockLostError } from './run-lock.js';
@@ -60,6 +60,51 @@ export function holderFromActivity(row: HolderRow): LockHolderInfo {
 const OUR_LOCK = `l.locktype = 'advisory' AND l.classid = $1::oid AND l.objid = $2::oid AND l.objsubid = 1 AND l.granted
   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
 
+interface AdvisoryRow {
+  readonly pid: number;
+  readonly usename: string | null;
+  readonly application_name: string | null;
+  readonly client_addr: string | null;
+  readonly client_port: number | null;
+  readonly backend_start: Date | null;
+  readonly since: Date | null;
+  readonly state: string | null;
+}
+
+const ADVISORY_REASON = 'a PostgreSQL advisory lock belongs to the session that took it: no other session can release it, and it ends with that session';
+
+/**
+ * Who holds the advisory lock `key` (`parts`: its pg_locks classid and objid). The holder's
+ * pg_stat_activity columns are NULL for a user without pg_read_all_stats: then only the pid is known.
+ */
+async function inspectAdvisory(session: PgSession, key: string, parts: readonly [string, string]): Promise<LockInspection> {
+  const resource = `advisory lock ${key}`;
+  // LEFT JOIN: pg_locks names the backend even where pg_stat_activity hides the rest.
+  const { rows } = await session.query<AdvisoryRow>(`SELECT l.pid, a.usename, a.application_name, host(a.client_addr) AS client_addr,
+      a.client_port, a.backend_start, COALESCE(a.backend_start, a.query_start) AS since, a.state
+    FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+    WHERE ${OUR_LOCK} LIMIT 1`, parts);
+  const row = rows[0];
+  if (row === undefined) return { strategy: 'advisory', resource, state: 'free' };
+  const client = row.client_addr === null ? undefined : `${row.client_addr}${row.client_port === null ? '' : `:${row.client_port}`}`;
+  return {
+    strategy: 'advisory',
+    resource,
+    state: 'held',
+    holder: holderFromActivity(row),
+    session: {
+      id: row.pid,
+      applicationName: row.application_name ?? undefined,
+      client,
+      connectedAt: row.backend_start?.toISOString(),
+      state: row.state ?? undefined,
+      terminate: `SELECT pg_terminate_backend(${row.pid})`,
+    },
+    releasable: false,
+    reason: ADVISORY_REASON,
+  };
+}
+
 class AdvisoryLock implements RunLock {
   private held = false;
   private readonly key: string;
@@ -114,6 +159,16 @@ class AdvisoryLock implements RunLock {
   }
 
   stop(): void {}
+
+  inspect(): Promise<LockInspection> {
+    return inspectAdvisory(this.session, this.key, this.parts);
+  }
+
+  async takeOver(): Promise<boolean> {
+    throw new MigratorError('E_NOT_SUPPORTED', 'a PostgreSQL advisory lock cannot be released from another session: it ends with the session that holds it', {
+      hint: 'End the holder\'s session with SELECT pg_terminate_backend(<pid>) ("migrate unlock" names the pid).',
+    });
+  }
 
   private async rename(name: string): Promise<void> {
     await this.session.query(`SELECT set_config('application_name', $1, false)`, [name]);

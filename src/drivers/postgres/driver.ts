@@ -14,6 +14,9 @@ import { openSession } from './session.js';
 import { guardPrivileges } from '../shared/privileged.js';
 import type { PgSession } from './session.js';
 import { schemaFingerprint, schemaSnapshot } from './fingerprint.js';
+import { diagnosePostgres } from './diagnose.js';
+import { recoveryPoint } from './recovery.js';
+import { readRecordedSchema, recordSchema } from './schema-record.js';
 
 export { advisoryKey, transactionPoolingError } from './advisory.js';
 
@@ -44,7 +47,7 @@ export async function openPostgres(options: ServerDriverOptions): Promise<Driver
   const lock = options.lockStrategy === 'advisory'
     ? createAdvisoryLock(session, options.applicationName)
     : createLease(session, options.leaseMs ?? 60_000);
-  return createPostgresDriver(session, lock, options.readOnly);
+  return createPostgresDriver(session, lock, options.readOnly, options.lockStrategy);
 }
 
 async function checkSession(session: PgSession, options: ServerDriverOptions): Promise<void> {
@@ -61,7 +64,7 @@ async function checkSession(session: PgSession, options: ServerDriverOptions): P
   if (problem) throw problem;
 }
 
-function createPostgresDriver(session: PgSession, lock: RunLock, readOnly: boolean): Driver {
+function createPostgresDriver(session: PgSession, lock: RunLock, readOnly: boolean, lockStrategy: ServerDriverOptions['lockStrategy']): Driver {
   const label = session.label;
   // 42501 insufficient_privilege.
   const privileged = guardPrivileges(label, (error) => sqlState(error) === '42501',
@@ -79,6 +82,11 @@ function createPostgresDriver(session: PgSession, lock: RunLock, readOnly: boole
     },
     assertLock: () => lock.assertHeld(),
     unlock: () => lock.release(),
+    inspectLock: () => privileged('reading the migration lock', () => lock.inspect()),
+    async breakLock(expected, owner) {
+      writable('breakLock');
+      return privileged('taking over the migration lock', () => lock.takeOver(expected, owner));
+    },
     readState: () => privileged('reading migrator_history', () => readState(session)),
     async prepareMetadata(format) {
       writable('prepareMetadata');
@@ -115,6 +123,17 @@ function createPostgresDriver(session: PgSession, lock: RunLock, readOnly: boole
     leftovers: () => invalidIndexes(session),
     schemaFingerprint: () => schemaFingerprint(session),
     schemaSnapshot: () => schemaSnapshot(session),
+    diagnose: () => diagnosePostgres(session, lockStrategy),
+    recoveryPoint: () => recoveryPoint(session),
+    async identity() {
+      const { rows } = await session.query<{ id: string }>(`SELECT pg_postmaster_start_time()::text || ' ' || current_setting('port') || ' ' || current_database() || ' ' || coalesce(current_schema(), '') AS id`);
+      return rows[0]?.id ?? '';
+    },
+    readRecordedSchema: () => privileged('reading migrator_meta', () => readRecordedSchema(session)),
+    async recordSchema(record) {
+      writable('recordSchema');
+      await privileged('writing migrator_meta', () => lock.fenced(() => recordSchema(session, record)));
+    },
     async close() {
       lock.stop();
       await session.close();

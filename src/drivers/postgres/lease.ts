@@ -6,7 +6,7 @@
  * disagree still agree on expiry; a dead holder is taken over by expiry only, as its pid may live on
  * another host.
  */
-import type { LockAttempt, LockOwner } from '../../core/ports.js';
+import type { LeaseClaim, LockAttempt, LockInspection, LockOwner } from '../../core/ports.js';
 import type { LockHolderInfo } from '../../core/events.js';
 import { isCreateRace, sqlState } from './errors.js';
 import { TABLES } from './metadata.js';
@@ -14,6 +14,7 @@ import { lockLostError } from './run-lock.js';
 import type { RunLock } from './run-lock.js';
 import type { PgSession } from './session.js';
 import { holderOf } from '../shared/lease-holder.js';
+import { inspectLease } from './lock-inspect.js';
 
 interface LeaseRow {
   readonly run_id: string | null;
@@ -86,6 +87,26 @@ class PgLease implements RunLock {
     this.heartbeat = undefined;
   }
 
+  inspect(): Promise<LockInspection> {
+    return inspectLease(this.session);
+  }
+
+  async takeOver(expected: LeaseClaim, owner: LockOwner): Promise<boolean> {
+    let generation: string | undefined;
+    try {
+      generation = await this.session.atomically(() => this.swap(expected, owner));
+    } catch (error) {
+      // NOWAIT: the holder's open transaction locks the row, so it is alive and writing.
+      if (sqlState(error) === '55P03') return false;
+      throw error;
+    }
+    if (generation === undefined) return false;
+    this.mine = { runId: owner.runId, generation };
+    this.lost = false;
+    this.startHeartbeat();
+    return true;
+  }
+
   /** Creates the table and its single row once per session; racing creators are tolerated. */
   private async ensureTable(): Promise<void> {
     if (this.ensured) return;
@@ -119,6 +140,17 @@ class PgLease implements RunLock {
     this.mine = { runId: owner.runId, generation: taken.rows[0]?.generation ?? '' };
     this.lost = false;
     return { acquired: true };
+  }
+
+  /** Runs in a transaction: replaces the expected holder with `owner`; the new generation, or `undefined`. */
+  private async swap(expected: LeaseClaim, owner: LockOwner): Promise<string | undefined> {
+    const { rows } = await this.session.query(`SELECT 1 FROM ${this.table} WHERE id = 1 AND run_id = $1 AND generation = $2::bigint
+        AND (NOT $3::boolean OR expires_at IS NULL OR expires_at < clock_timestamp()) FOR UPDATE NOWAIT`, [expected.runId, expected.generation, expected.onlyIfExpired]);
+    if (rows.length === 0) return undefined;
+    const taken = await this.session.query<{ generation: string }>(`UPDATE ${this.table} SET run_id = $1, actor = $2, host = $4, pid = $5,
+        acquired_at = clock_timestamp(), heartbeat_at = clock_timestamp(), expires_at = ${EXPIRES}, generation = generation + 1
+      WHERE id = 1 RETURNING generation::text AS generation`, [owner.runId, owner.actor, this.leaseMs, owner.host, owner.pid]);
+    return taken.rows[0]?.generation;
   }
 
   /** Pushes the expiry forward if the row is still ours; returns the rows changed (1 or 0). */

@@ -2,7 +2,7 @@
  * What the PostgreSQL driver needs from its run-wide lock, whichever strategy implements it:
  * the session advisory lock (advisory.ts) or the lease row in migrator_lock (lease.ts).
  */
-import type { LockAttempt, LockOwner } from '../../core/ports.js';
+import type { LeaseClaim, LockAttempt, LockInspection, LockOwner } from '../../core/ports.js';
 import { MigratorError } from '../../core/errors.js';
 
 export interface RunLock {
@@ -21,6 +21,10 @@ export interface RunLock {
   readonly lost: boolean;
   /** Stops any timer (on close). */
   stop(): void;
+  /** Implements `Driver.inspectLock`: reads only, creates nothing. */
+  inspect(): Promise<LockInspection>;
+  /** Implements `Driver.breakLock`: the lease's compare-and-swap; E_NOT_SUPPORTED for the advisory lock. */
+  takeOver(expected: LeaseClaim, owner: LockOwner): Promise<boolean>;
 }
 
 /** The E_LOCK_LOST error of both strategies. */

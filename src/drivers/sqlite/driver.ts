@@ -2,7 +2,7 @@
  * The SQLite driver: one better-sqlite3 connection per run, translating the `Driver` port. It
  * decides nothing: polling, timeouts and journaling live in the core.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Capabilities, Driver } from '../../core/ports.js';
@@ -12,6 +12,9 @@ import { createLease } from './lease.js';
 import type { Lease } from './lease.js';
 import { appendAudit, prepareMetadata, readAuditHead, readState, writeHistory } from './metadata.js';
 import { schemaFingerprint, schemaSnapshot } from './fingerprint.js';
+import { diagnoseSqlite } from './diagnose.js';
+import { recoveryPoint } from './recovery.js';
+import { readRecordedSchema, recordSchema } from './schema-record.js';
 
 /** How to open a SQLite database, see {@link openSqlite}. */
 export interface SqliteOpenOptions {
@@ -105,6 +108,13 @@ function createSqliteDriver(db: Database.Database, options: SqliteOpenOptions, l
     async unlock() {
       lease.release();
     },
+    async inspectLock() {
+      return lease.inspect();
+    },
+    async breakLock(expected, owner) {
+      writable('breakLock');
+      return privileged(label, () => lease.takeOver(expected, owner));
+    },
     async readState() {
       return readState(db);
     },
@@ -175,6 +185,27 @@ function createSqliteDriver(db: Database.Database, options: SqliteOpenOptions, l
     },
     async schemaSnapshot() {
       return schemaSnapshot(db);
+    },
+    diagnose: () => diagnoseSqlite(db, options.path),
+    recoveryPoint: ({ makeCopy }) => recoveryPoint(db, options.path, makeCopy, new Date()),
+    async identity() {
+      // An in-memory database is only ever itself; a file is its real path (links resolved), also
+      // before it exists (a read-only session does not create it).
+      if (options.path === ':memory:') return `:memory: ${Math.random()}`;
+      if (existsSync(options.path)) return realpathSync(options.path);
+      const directory = path.dirname(path.resolve(options.path));
+      return path.join(existsSync(directory) ? realpathSync(directory) : directory, path.basename(options.path));
+    },
+    async readRecordedSchema() {
+      return readRecordedSchema(db);
+    },
+    async recordSchema(record) {
+      writable('recordSchema');
+      // Fenced as writeHistory is: the row commits only while the lease is still this run's.
+      privileged(label, () => db.transaction(() => {
+        if (lease.held) lease.assertHeld();
+        recordSchema(db, record);
+      }).immediate());
     },
     async close() {
       lease.stop();

@@ -4,11 +4,12 @@
  * fencing `generation` increments on each acquisition; the holder checks it before each commit.
  */
 import type Database from 'better-sqlite3';
-import type { LockAttempt, LockOwner } from '../../core/ports.js';
+import type { LeaseClaim, LockAttempt, LockInspection, LockOwner } from '../../core/ports.js';
 import type { LockHolderInfo } from '../../core/events.js';
 import { MigratorError } from '../../core/errors.js';
 import { TABLES } from './metadata.js';
 import { holderOf, pidAlive, pidScope } from '../shared/lease-holder.js';
+import { inspectLease } from './lock-inspect.js';
 
 /** The lock of one session, see {@link createLease}. */
 export interface Lease {
@@ -22,6 +23,10 @@ export interface Lease {
   readonly lost: boolean;
   /** Implements `Driver.unlock`: no-op when never held, E_LOCK_LOST when taken over meanwhile. */
   release(): void;
+  /** Implements `Driver.inspectLock`: reads only. */
+  inspect(): LockInspection;
+  /** Implements `Driver.breakLock`: compare-and-swap of the holder, see the port. */
+  takeOver(expected: LeaseClaim, owner: LockOwner): boolean;
   /** Stops the heartbeat (on close); the row stays and expires on its own. */
   stop(): void;
 }
@@ -133,6 +138,34 @@ class SqliteLease implements Lease {
   stop(): void {
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
     this.heartbeat = undefined;
+  }
+
+  inspect(): LockInspection {
+    return inspectLease(this.db, this.scope);
+  }
+
+  takeOver(expected: LeaseClaim, owner: LockOwner): boolean {
+    const now = Date.now();
+    const generation = Number(expected.generation) + 1;
+    let changes: number;
+    try {
+      // One UPDATE is atomic under SQLite's write lock: the holder named in WHERE is the one replaced.
+      ({ changes } = this.db.prepare(`UPDATE ${TABLES.lock} SET run_id = @runId, actor = @actor, host = @host, pid = @pid,
+          pid_scope = @scope, acquired_at = @now, heartbeat_at = @now, expires_at = @expires, generation = @generation
+        WHERE id = 1 AND run_id = @expectedRunId AND generation = @expectedGeneration
+          AND (@onlyIfExpired = 0 OR expires_at IS NULL OR expires_at < @now)`)
+        .run({ runId: owner.runId, actor: owner.actor, host: owner.host, pid: owner.pid, scope: this.scope, now, expires: now + this.leaseMs, generation,
+          expectedRunId: expected.runId, expectedGeneration: Number(expected.generation), onlyIfExpired: expected.onlyIfExpired ? 1 : 0 }));
+    } catch (error) {
+      // The busy timeout passed while another connection kept the write lock: a live writer.
+      if (isBusy(error)) return false;
+      throw error;
+    }
+    if (changes !== 1) return false;
+    this.mine = { runId: owner.runId, generation };
+    this.lost = false;
+    this.startHeartbeat();
+    return true;
   }
 
   /** Runs inside BEGIN IMMEDIATE: the lease table is created and read under SQLite's write lock. */

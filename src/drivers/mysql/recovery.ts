@@ -1,0 +1,38 @@
+import type { RecoveryPoint } from '../../core/ports.js';
+import type { MysqlSession } from './session.js';
+
+interface MasterStatus {
+  readonly File?: string;
+  readonly Position?: number | string;
+}
+
+/**
+ * Implements `Driver.recoveryPoint`: the binary log file and position (SHOW MASTER STATUS needs
+ * REPLICATION CLIENT, or BINLOG MONITOR on MariaDB 10.5+) and, on MariaDB, @@gtid_binlog_pos,
+ * which anyone may read. Without binary logging there is no point to return to: said plainly.
+ */
+export async function recoveryPoint(session: MysqlSession): Promise<RecoveryPoint> {
+  let logBin: unknown;
+  try {
+    logBin = await session.value('SELECT @@log_bin');
+  } catch (error) {
+    return { kind: 'none', value: null, detail: `MySQL did not say whether binary logging is on: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  if (Number(logBin) !== 1) {
+    return { kind: 'none', value: null, detail: 'binary logging is off on this server (log_bin = OFF), so there is no binlog position to restore to: take a backup first (backup.command)' };
+  }
+  const gtid = await session.value('SELECT @@gtid_binlog_pos').then((value) => (typeof value === 'string' && value !== '' ? value : undefined), () => undefined);
+  try {
+    const [status] = await session.rows<MasterStatus>('SHOW MASTER STATUS');
+    if (status?.File !== undefined && status.Position !== undefined) {
+      const position = `${status.File}:${String(status.Position)}`;
+      return { kind: 'binlog', value: gtid === undefined ? position : `${position} gtid=${gtid}`, detail: `binary log position ${position}${gtid === undefined ? '' : ` (GTID ${gtid})`}: restore a backup and replay the binary logs with mysqlbinlog --stop-position=${String(status.Position)} ${status.File} to return to just before this run` };
+    }
+  } catch {
+    // No REPLICATION CLIENT / BINLOG MONITOR privilege: the GTID position may still be known.
+  }
+  if (gtid !== undefined) {
+    return { kind: 'binlog', value: `gtid=${gtid}`, detail: `GTID position ${gtid} (SHOW MASTER STATUS was not allowed for this user: grant REPLICATION CLIENT for the file and position)` };
+  }
+  return { kind: 'none', value: null, detail: 'the binary log position could not be read: grant this user REPLICATION CLIENT (BINLOG MONITOR on MariaDB 10.5+)' };
+}
