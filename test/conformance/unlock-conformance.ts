@@ -6,23 +6,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Driver, LockInspection, LockOwner } from '../../src/core/ports.js';
 import { historyRow, type ConformanceDatabase, type ConformanceTarget } from './driver-conformance.js';
+import { deadPid } from '../support/processes.js';
 
 type Open = (options?: { readOnly?: boolean; leaseMs?: number }) => Promise<Driver>;
 type HeldLease = Extract<LockInspection, { strategy: 'lease'; state: 'held' }>;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A pid with no process behind it (PID 1 here does not reap zombies: never a killed child's). */
-function deadPid(): number {
-  for (let pid = 4_194_000; pid > 1_000_000; pid -= 7) {
-    try {
-      process.kill(pid, 0);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ESRCH') return pid;
-    }
-  }
-  throw new Error('no free pid found');
-}
 
 const owner = (runId: string, pid = process.pid): LockOwner => ({ runId, host: 'conformance-host', pid, actor: `user-${runId}` });
 

@@ -13,6 +13,7 @@ import pg from 'pg';
 import { describe, it } from 'vitest';
 import { EXIT, Project, audit, jsonDoc, logLines, slowStatement, withDb } from './helpers.js';
 import { createTarget, engineCases, type Target } from './engines/support.js';
+import { deadPid } from '../support/processes.js';
 
 const V1 = 'CREATE TABLE one (x INTEGER);\n';
 const V2 = 'CREATE TABLE two (x INTEGER);\n';
@@ -20,18 +21,6 @@ const TABLE = { MIGRATOR_LOCK_STRATEGY: 'table' };
 
 /** The CLI's pid scope: it runs on this host, in this pid namespace. */
 const SCOPE = `${os.hostname()} ${fs.readlinkSync('/proc/self/ns/pid')}`;
-
-/** A pid with no process behind it (PID 1 here does not reap zombies: never a killed child's). */
-function deadPid(): number {
-  for (let pid = 4_194_000; pid > 1_000_000; pid -= 7) {
-    try {
-      process.kill(pid, 0);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ESRCH') return pid;
-    }
-  }
-  throw new Error('no free pid found');
-}
 
 interface LeaseRow {
   readonly run_id: string | null;

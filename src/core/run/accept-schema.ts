@@ -13,6 +13,7 @@ import { METADATA_FORMAT, readHistory } from './executor.js';
 import { acquireLock } from './lock.js';
 import { auditEntry } from './records.js';
 import { takeSchemaRecord } from './schema-record.js';
+import { inLockedTransaction } from './locked-transaction.js';
 
 export interface AcceptSchemaInput {
   readonly driver: Driver;
@@ -52,8 +53,7 @@ export async function runAcceptSchema(input: AcceptSchemaInput): Promise<Accepte
     }
     await driver.prepareMetadata(METADATA_FORMAT);
     const chain = createAuditChain(driver, await driver.readAuditHead());
-    await driver.begin();
-    try {
+    await inLockedTransaction(driver, async () => {
       await driver.recordSchema(record);
       await chain.append(auditEntry(context, {
         event: 'schema.accepted', outcome: 'success', version: record.version,
@@ -63,12 +63,7 @@ export async function runAcceptSchema(input: AcceptSchemaInput): Promise<Accepte
           lines: [...diff.added.map((line) => `+ ${line}`), ...diff.removed.map((line) => `- ${line}`)].slice(0, AUDITED_LINES),
         },
       }));
-      await driver.assertLock();
-      await driver.commit();
-    } catch (error) {
-      await driver.rollback().catch(() => undefined);
-      throw error;
-    }
+    });
     succeeded = true;
     return { previous, record, diff, changed: true };
   } finally {

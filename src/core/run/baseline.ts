@@ -13,6 +13,7 @@ import { METADATA_FORMAT, readHistory } from './executor.js';
 import { acquireLock } from './lock.js';
 import { auditEntry } from './records.js';
 import { takeSchemaRecord } from './schema-record.js';
+import { inLockedTransaction } from './locked-transaction.js';
 
 export interface BaselineInput {
   readonly driver: Driver;
@@ -43,8 +44,7 @@ export async function runBaseline(input: BaselineInput): Promise<string> {
     const chain = createAuditChain(driver, await driver.readAuditHead());
     // The schema as it is now is what the baseline adopts: drift checks start from it.
     const schema = await takeSchemaRecord(driver, context, version.canonical);
-    await driver.begin();
-    try {
+    await inLockedTransaction(driver, async () => {
       await driver.recordSchema(schema);
       await driver.writeHistory({
         version: version.canonical, description: input.description, kind: 'baseline', script: '', checksum: 'baseline', downChecksum: null,
@@ -52,12 +52,7 @@ export async function runBaseline(input: BaselineInput): Promise<string> {
         appliedAt: context.now().toISOString(), executionMs: 0, error: null, runId: context.runId, toolVersion: context.toolVersion,
       });
       await chain.append(auditEntry(context, { event: 'baseline', outcome: 'success', version: version.canonical, toVersion: version.canonical, detail: { description: input.description } }));
-      await driver.assertLock();
-      await driver.commit();
-    } catch (error) {
-      await driver.rollback().catch(() => undefined);
-      throw error;
-    }
+    });
     return version.canonical;
   } finally {
     await driver.unlock().catch(() => undefined);

@@ -14,6 +14,7 @@ import { METADATA_FORMAT, readHistory } from './executor.js';
 import { acquireLock } from './lock.js';
 import { auditEntry } from './records.js';
 import { takeSchemaRecord } from './schema-record.js';
+import { inLockedTransaction } from './locked-transaction.js';
 
 export interface RepairInput {
   readonly driver: Driver;
@@ -105,8 +106,7 @@ export async function runRepair(input: RepairInput): Promise<ReadonlyArray<Repai
     // As runPlan does before writing: puts back what is missing (and widens what must hold the snapshot).
     await driver.prepareMetadata(METADATA_FORMAT);
     const chain = createAuditChain(driver, await driver.readAuditHead());
-    await driver.begin();
-    try {
+    await inLockedTransaction(driver, async () => {
       for (const { row, change } of plan) {
         await driver.writeHistory(row);
         await chain.append(auditEntry(context, { event: 'repair', outcome: 'success', version: change.version, checksum: row.checksum, detail: { ...change } }));
@@ -114,12 +114,7 @@ export async function runRepair(input: RepairInput): Promise<ReadonlyArray<Repai
       // The operator has accepted the database as it is: drift checks start from it, with the
       // version the repaired history now gives (read inside this transaction).
       await driver.recordSchema(await takeSchemaRecord(driver, context));
-      await driver.assertLock();
-      await driver.commit();
-    } catch (error) {
-      await driver.rollback().catch(() => undefined);
-      throw error;
-    }
+    });
     succeeded = true;
     return plan.map((p) => p.change);
   } finally {

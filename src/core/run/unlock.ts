@@ -12,6 +12,7 @@ import type { Driver, LockInspection } from '../ports.js';
 import { createAuditChain } from './audit.js';
 import { auditEntry } from './records.js';
 import { judgeLock, lockFacts, type StaleReason, type UnlockVerdict } from './unlock-verdict.js';
+import { inLockedTransaction } from './locked-transaction.js';
 
 export { judgeLock, lockFacts, type StaleReason, type UnlockVerdict } from './unlock-verdict.js';
 
@@ -99,14 +100,6 @@ async function auditUnlock(driver: Driver, context: RunContext, inspection: Lock
   // Like every refusal and repair, unlock creates nothing: no metadata tables, no audit row.
   if ((await driver.readState()).format === undefined) return false;
   const chain = createAuditChain(driver, await driver.readAuditHead());
-  await driver.begin();
-  try {
-    await chain.append(auditEntry(context, { event: 'unlock', outcome: 'success', detail: { ...lockFacts(inspection), because, forced: because === 'forced' } }));
-    await driver.assertLock();
-    await driver.commit();
-  } catch (error) {
-    await driver.rollback().catch(() => undefined);
-    throw error;
-  }
+  await inLockedTransaction(driver, () => chain.append(auditEntry(context, { event: 'unlock', outcome: 'success', detail: { ...lockFacts(inspection), because, forced: because === 'forced' } })));
   return true;
 }
