@@ -4,7 +4,7 @@
  */
 import { CommanderError } from 'commander';
 import { ExitCode, MigratorError } from './core/errors.js';
-import type { CliIO } from './cli/io.js';
+import type { CliIO, CommandOutcome } from './cli/io.js';
 import { buildProgram } from './cli/program.js';
 import { registerVariableSecrets } from './config/load.js';
 import { createSecretRegistry } from './config/redact.js';
@@ -40,6 +40,22 @@ function protectedIO(argv: ReadonlyArray<string>, io: Omit<CliIO, 'secrets'>): C
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: ReadonlyArray<string>, processIO: Omit<CliIO, 'secrets'>): Promise<number> {
   const io = protectedIO(argv, processIO);
+  const finishers: Array<(outcome: CommandOutcome) => Promise<void>> = [];
+  let error: unknown;
+  const exitCode = await run(argv, io, (finisher) => void finishers.push(finisher), (caught) => {
+    error = caught;
+  });
+  for (const finisher of finishers) {
+    try {
+      await finisher({ exitCode, error });
+    } catch (failure) {
+      io.stderr(`warning: ${failure instanceof Error ? failure.message : String(failure)}\n`);
+    }
+  }
+  return exitCode;
+}
+
+async function run(argv: ReadonlyArray<string>, io: CliIO, onFinish: (finisher: (outcome: CommandOutcome) => Promise<void>) => void, failed: (error: unknown) => void): Promise<number> {
   // Handled here rather than by commander: a global --version would swallow "down --version <v>".
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
     io.stdout(`${toolVersion()}\n`);
@@ -50,9 +66,10 @@ export async function main(argv: ReadonlyArray<string>, processIO: Omit<CliIO, '
   let stdoutUsed = false;
   const trackedIO: CliIO = { ...io, stdout: (text) => { stdoutUsed = true; io.stdout(text); } };
   try {
-    await buildProgram(trackedIO, argv).parseAsync([...argv], { from: 'user' });
+    await buildProgram(trackedIO, argv, { onFinish }).parseAsync([...argv], { from: 'user' });
     return ExitCode.ok;
   } catch (caught) {
+    failed(caught);
     if (caught instanceof CommanderError) {
       // Help "fails" with exit code 0; real usage errors were already printed on stderr.
       if (caught.exitCode === 0) return ExitCode.ok;

@@ -17,6 +17,22 @@ export interface CliIO {
   readonly secrets: SecretRegistry;
 }
 
+/** How a command ended, for the work that runs after it (metrics files, pushes, trace export). */
+export interface CommandOutcome {
+  readonly exitCode: number;
+  /** The error that ended it, `undefined` on success. */
+  readonly error: unknown;
+}
+
+/**
+ * Work registered while a command runs and done once it has ended, whatever the outcome, before the
+ * process exits (main.ts runs it). A finisher that fails is reported on stderr, never changes the
+ * exit code.
+ */
+export interface Lifecycle {
+  onFinish(finisher: (outcome: CommandOutcome) => Promise<void>): void;
+}
+
 /** Where a command's results go: streamed lines for people, or one JSON document for machines. */
 export interface Output {
   readonly json: boolean;

@@ -3,7 +3,7 @@
  * file per command, usage errors reported as E_USAGE (exit 2) with a hint.
  */
 import { Command, Option } from 'commander';
-import type { CliIO } from './io.js';
+import type { CliIO, Lifecycle } from './io.js';
 import { createSession, type GlobalOptions, type Session } from './session.js';
 import { registerBaseline } from './commands/baseline.js';
 import { registerConfig } from './commands/config.js';
@@ -53,7 +53,7 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
-export function buildProgram(io: CliIO, argv: ReadonlyArray<string>): Command {
+export function buildProgram(io: CliIO, argv: ReadonlyArray<string>, lifecycle: Lifecycle = { onFinish: () => undefined }): Command {
   const program = new Command('migrate')
     .description('migrator: safe, clear, fast database migrations for PostgreSQL, MySQL/MariaDB and SQLite')
     .option('-c, --config <path>', 'config file (default: migrator.config.{yaml,yml,json,js} or .migratorrc* in the working directory)')
@@ -77,7 +77,7 @@ export function buildProgram(io: CliIO, argv: ReadonlyArray<string>): Command {
       outputError: (text, write) => write(`error[E_USAGE]: ${text.replace(/^error:\s*/, '').trimEnd()}\n  hint: run "migrate --help" or "migrate <command> --help" for usage.\n`),
     });
   const env: CommandEnv = {
-    session: (command) => createSession(command.optsWithGlobals<GlobalOptions>(), io, argv),
+    session: (command) => createSession(command.optsWithGlobals<GlobalOptions>(), io, argv, lifecycle),
   };
   registerUp(program, env);
   registerDown(program, env);

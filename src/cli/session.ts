@@ -22,7 +22,7 @@ import { chooseDriver, type DriverChoice } from '../drivers/registry.js';
 import { createLogger, type LogLevel } from '../observability/logger.js';
 import { logEvents } from '../observability/log-events.js';
 import { toolVersion } from '../version.js';
-import { createOutput, type CliIO, type Output } from './io.js';
+import { createOutput, type CliIO, type Lifecycle, type Output } from './io.js';
 
 /** The global options, as commander parsed them. */
 export interface GlobalOptions {
@@ -66,6 +66,8 @@ export interface Session {
    * configured password: its URL carries its own credentials. The caller closes it.
    */
   openOther(url: string, readOnly: boolean): Promise<{ readonly driver: Driver; readonly target: string; readonly engine: string }>;
+  /** Registers work to do once the command has ended, success or not (see `Lifecycle`). */
+  onFinish: Lifecycle['onFinish'];
   /**
    * Checks roles, `rollback: disabled` and protected-environment confirmation for `command`.
    * A denial is audited (when the database has metadata) and thrown: E_NOT_PERMITTED, exit 9.
@@ -87,7 +89,7 @@ function commandLine(argv: ReadonlyArray<string>): string {
   return ['migrate', ...argv.map(secret)].join(' ');
 }
 
-export async function createSession(globals: GlobalOptions, io: CliIO, argv: ReadonlyArray<string>): Promise<Session> {
+export async function createSession(globals: GlobalOptions, io: CliIO, argv: ReadonlyArray<string>, lifecycle: Lifecycle): Promise<Session> {
   const loaded = await loadConfiguration({
     cwd: io.cwd,
     env: io.env,
@@ -169,6 +171,7 @@ export async function createSession(globals: GlobalOptions, io: CliIO, argv: Rea
     inspectFiles,
     open,
     openOther,
+    onFinish: (finisher) => lifecycle.onFinish(finisher),
     authorize,
     async loadMigrations() {
       const { migrations, problems, syntax } = await inspectFiles();

@@ -14,7 +14,7 @@ async function session(env: Record<string, string>, globals: GlobalOptions = {})
   const cwd = mkdtempSync(path.join(os.tmpdir(), 'migrator-session-'));
   dirs.push(cwd);
   const io = { stdout: () => undefined, stderr: () => undefined, stderrIsTTY: true, env, cwd, pid: process.pid, signal: new AbortController().signal, secrets: createSecretRegistry() };
-  return createSession(globals, io, []);
+  return createSession(globals, io, [], { onFinish: () => undefined });
 }
 
 describe('log level on a terminal', () => {
