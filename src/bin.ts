@@ -31,6 +31,7 @@ process.exitCode = await main(process.argv.slice(2), {
   stdout: (text) => void process.stdout.write(text),
   stderr: (text) => void process.stderr.write(text),
   stderrIsTTY: process.stderr.isTTY === true,
+  stderrColumns: process.stderr.isTTY === true ? process.stderr.columns : undefined,
   env: process.env,
   cwd: process.cwd(),
   pid: process.pid,

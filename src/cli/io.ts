@@ -8,6 +8,8 @@ export interface CliIO {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly stderrIsTTY: boolean;
+  /** Width of the terminal stderr writes to, when it is one. */
+  readonly stderrColumns?: number | undefined;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
   readonly pid: number;

@@ -12,6 +12,7 @@ import { readHistory, runPlan } from '../core/run/executor.js';
 import { crashHook } from './faults.js';
 import { errorJson } from './render/error.js';
 import { planJson, planScript } from './render/plan.js';
+import { progressRenderer } from './render/progress.js';
 import { progressLines, runJson, runSummary } from './render/run.js';
 import { runBackupHook } from './backup.js';
 import { withDriver, type Session } from './session.js';
@@ -34,6 +35,13 @@ export async function execute(session: Session, direction: Direction, planFor: P
     : undefined;
   if (session.io.signal.aborted) {
     throw new MigratorError('E_INTERRUPTED', `interrupted before "migrate ${direction}" started: nothing was changed`, { hint: 'Run the command again when ready.' });
+  }
+  // The live line (statement i/N, elapsed, rows/s) only for a person at a terminal; subscribed
+  // first, so it is erased before each migration's line is printed.
+  if (!output.json && session.io.stderrIsTTY) {
+    const live = progressRenderer({ write: session.io.stderr, columns: session.io.stderrColumns, now: () => performance.now() });
+    session.subscribe(live.listener);
+    session.onFinish(async () => live.stop());
   }
   if (!output.json) session.subscribe(progressLines(output));
   let capabilities: Capabilities = { transactionalDdl: false, statementTimeout: false };

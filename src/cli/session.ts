@@ -112,7 +112,6 @@ export async function createSession(globals: GlobalOptions, io: CliIO, argv: Rea
   const level = (!chosen && io.stderrIsTTY ? 'warn' : config.log.level) as LogLevel;
   const logger = createLogger({ level, write: io.stderr, pretty: io.stderrIsTTY });
   const bus = createEventBus();
-  bus.subscribe(logEvents(logger));
   warnPasswordOnArgv(logger, '--url', globals.url, 'DATABASE_URL, password.file or password.command');
   const driver = chooseDriver(config.url);
   const context: RunContext = {
@@ -127,6 +126,8 @@ export async function createSession(globals: GlobalOptions, io: CliIO, argv: Rea
     ...(globals.reason === undefined ? {} : { reason: io.secrets.scrub(globals.reason) }),
     redact: io.secrets.scrub,
   };
+  // Every event's log line carries the run and the environment, whatever the event.
+  bus.subscribe(logEvents(logger.child({ run_id: context.runId, environment: config.environment })));
   const inspectFiles = async () => {
     const syntax = await driver.syntax();
     const loaded = await loadMigrations({ dirs: config.migrations.dirs, syntax, cwd: io.cwd });

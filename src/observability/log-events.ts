@@ -10,9 +10,9 @@ export function logEvents(logger: Logger): (event: MigratorEvent) => void {
   return (event) => {
     switch (event.type) {
       case 'run.started':
-        return logger.info({ run_id: event.runId, direction: event.direction, pending: event.pending, dry_run: event.dryRun }, 'run started');
+        return logger.info({ direction: event.direction, pending: event.pending, dry_run: event.dryRun }, 'run started');
       case 'run.finished':
-        return logger[event.outcome === 'success' ? 'info' : 'error']({ run_id: event.runId, direction: event.direction, count: event.count, duration_ms: Math.round(event.durationMs), outcome: event.outcome, from_version: event.fromVersion, to_version: event.toVersion }, 'run finished');
+        return logger[event.outcome === 'success' ? 'info' : 'error']({ direction: event.direction, count: event.count, duration_ms: Math.round(event.durationMs), outcome: event.outcome, from_version: event.fromVersion, to_version: event.toVersion }, 'run finished');
       case 'lock.waiting':
         return logger.warn({ waited_ms: event.waitedMs, holder: event.holder ?? null }, 'waiting for the migration lock');
       case 'lock.acquired':

@@ -182,6 +182,39 @@ describe.concurrent('backup hook (SQLite)', () => {
     expect(liveInGroup(own)).toContain(process.pid);
   });
 
+  it.for([
+    { signal: 'SIGINT', code: EXIT.interrupted, database: 'absent' },
+    { signal: 'SIGTERM', code: EXIT.terminated, database: 'at version 1' },
+  ] as const)('$signal while the command runs ($database): exit $code at once, its process group ended, nothing changed', { timeout: 90_000 }, async ({ signal, code, database }, { expect, onTestFinished }) => {
+    const project = setUp(onTestFinished, { command: 'echo $$ > hook.pid; sleep 30 & echo $! > sleep.pid; wait', timeout: '5m' });
+    if (database !== 'absent') expect((await project.run(['up', '--env', 'dev', '--target', '1'])).code).toBe(EXIT.ok);
+    const before = database === 'absent' ? undefined : dbState(project.dbPath);
+    // A hang guard well beyond the sleep: without the signal reaching the hook the CLI would wait for it.
+    const running = project.start(['up', '--env', 'prod'], { timeoutMs: 60_000 });
+    const pidFile = path.join(project.dir, 'sleep.pid');
+    for (let waited = 0; !(fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').endsWith('\n')); waited += 50) {
+      if (waited > 20_000) throw new Error('backup.command never started');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const sentAt = Date.now();
+    running.child.kill(signal);
+    const result = await running.result;
+    const took = Date.now() - sentAt;
+
+    expect(result.signal, 'the CLI handles the signal itself').toBeNull();
+    expect(result.code, show(result)).toBe(code);
+    expect(result.stderr).toMatch(/^error\[E_INTERRUPTED\]: interrupted while backup\.command ran: "migrate up" did not start, nothing was changed$/m);
+    expect(result.stderr).not.toMatch(STACK_FRAME);
+    // Not a timing test: only far from the 30 s the hook's sleep would take.
+    expect(took, 'the CLI waited for the hook').toBeLessThan(15_000);
+    const shell = Number(fs.readFileSync(path.join(project.dir, 'hook.pid'), 'utf8').trim());
+    expect(shell).toBeGreaterThan(0);
+    expect(liveInGroup(shell), `processes left in the hook's group ${shell}`).toEqual([]);
+    if (before === undefined) expect(project.dbExists(), 'the database file was created').toBe(false);
+    else expect(dbState(project.dbPath)).toEqual(before);
+    expect(bakFiles(project), 'a recovery copy was made').toEqual([]);
+  });
+
   it('what the hook prints is scrubbed of known secrets before it reaches the audit row and the logs', async ({ expect, onTestFinished }) => {
     const project = setUp(onTestFinished, { command: 'echo "backup of $PGPASSWORD done"' });
     const secret = 'pg-Secret-771';

@@ -3,7 +3,8 @@
  * throwaway target (a temporary copy of the SQLite file, a transaction rolled back on PostgreSQL,
  * an empty scratch database wherever one is given, and only that on MySQL), each pending down is
  * checked by up -> down -> up, and the real database is left exactly as it was. A broken down, a
- * failing up or a down that fails exits 5 (E_REHEARSAL) naming the version, file and object.
+ * failing up or a down that fails exits 5 (E_REHEARSAL) naming the version, file and object. A
+ * scratch database that is the real one, however addressed, or of another engine is refused (exit 2).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -92,7 +93,11 @@ interface Setup {
   readonly tmp: string;
   /** Arguments that make `validate --rehearse` work on this engine: a fresh scratch database on MySQL. */
   rehearse(): Promise<string[]>;
-  /** The real database as a comparable text (see `stableSnapshot`). */
+  /**
+   * The real database as a comparable text: the CI gate's snapshot (SQLite bytes and files,
+   * pg_dump --schema-only, row counts and every sequence's value, migrator_audit_id_seq included;
+   * mariadb-dump and row counts).
+   */
   snapshot(): Promise<string>;
 }
 
@@ -105,7 +110,7 @@ async function setUp(engineCase: EngineCase, label: string, cleanup: Cleanup): P
   return {
     project, target, cli, tmp,
     rehearse: async () => (engineCase.engine === 'mysql' ? ['--rehearse', '--scratch-url', await scratchDatabase(engineCase, cleanup)] : ['--rehearse']),
-    snapshot: () => stableSnapshot(target, project),
+    snapshot: () => snapshot(target, project),
   };
 }
 
@@ -115,17 +120,6 @@ async function scratchDatabase(engineCase: EngineCase, cleanup: Cleanup): Promis
   const database = await createDatabase(engineCase.server, 'scratch');
   cleanup.onTestFinished(() => database.drop());
   return database.url;
-}
-
-/**
- * The CI gate's snapshot (SQLite bytes and files, pg_dump --schema-only and row counts, mariadb-dump
- * and row counts), without the values of PostgreSQL's migrator_* sequences: the rolled-back
- * rehearsal appends audit rows, and nextval() is not transactional, so migrator_audit_id_seq moves
- * on (reported to the lead; it changes no row and no schema).
- */
-async function stableSnapshot(target: Target, project: Project): Promise<string> {
-  const text = await snapshot(target, project);
-  return target.engine === 'postgres' ? text.replace(/^[^\n]*\.migrator_\w+_seq: .*$/gm, '') : text;
 }
 
 function writeAll(project: Project, files: Readonly<Record<string, string>>): void {
@@ -280,6 +274,27 @@ describe.concurrent('validate --rehearse on PostgreSQL', () => {
       expect(await snap(), 'the scratch rehearsal changed the database').toBe(before);
     });
 
+    it('the rolled-back rehearsal leaves migrator_audit_id_seq where it was (nextval() is not transactional)', async ({ expect, onTestFinished }) => {
+      const { project, target, cli, snapshot: snap } = await setUp(pgCase, 'rehearse audit seq', { onTestFinished });
+      writeAll(project, { 'V1__a.sql': CLEAN['V1__a.sql'] ?? '', 'V2__b.sql': CLEAN['V2__b.sql'] ?? '', 'V3__note.sql': CLEAN['V3__note.sql'] ?? '' });
+      await expectExit(cli, EXIT.ok, ['up', '--target', '1']);
+      const sequence = async (): Promise<unknown> => target.rows<{ last_value: string; is_called: boolean }>('SELECT last_value::text AS last_value, is_called FROM migrator_audit_id_seq');
+      const seqBefore = await sequence();
+      expect(seqBefore, 'the partial up drew audit ids').toEqual([{ last_value: expect.stringMatching(/^[1-9]\d*$/), is_called: true }]);
+      const audit = await target.auditEvents();
+      const before = await snap();
+
+      for (const json of [[], ['--json']]) {
+        const result = await expectExit(cli, EXIT.ok, ['validate', '--rehearse', ...json]);
+        if (json.length > 0) expect(jsonDoc<RehearseDoc>(result.stdout).rehearsal).toMatchObject({ applied: ['2', '3'], roundTrips: ['2', '3'], withoutDown: [], skipped: [], problems: [] });
+        else expect(result.stdout).toMatch(/^Rehearsed on a transaction rolled back at the end, on PostgreSQL .*: 2 migrations applied, 2 downs checked \(up -> down -> up\)\.$/m);
+        expect(await sequence(), 'the rehearsal advanced migrator_audit_id_seq').toEqual(seqBefore);
+      }
+      expect(await target.auditEvents()).toEqual(audit);
+      expect((await target.history()).map((row) => row.version)).toEqual(['1']);
+      expect(await snap(), 'the snapshot (sequences included) changed').toBe(before);
+    });
+
     it('an up that gives another schema after its down (the down leaves data the up reads) exits 5', async ({ expect, onTestFinished }) => {
       const { project, cli, snapshot: snap } = await setUp(pgCase, 'rehearse again', { onTestFinished });
       project.write('V1__flag.sql', '-- migrate:up\nCREATE TABLE flag (v INTEGER);\n-- migrate:down\nDROP TABLE flag;\n');
@@ -398,6 +413,111 @@ describe.concurrent('validate --rehearse --scratch-url refuses a database that i
       });
     });
   }
+});
+
+/** The same server database addressed otherwise: `localhost` for `127.0.0.1` (and back), or with a harmless option. */
+const ADDRESSINGS: ReadonlyArray<{ readonly as: string; readonly other: (url: string) => string | undefined }> = [
+  {
+    as: 'localhost vs 127.0.0.1',
+    other: (url) => {
+      const parsed = new URL(url);
+      const swapped = ({ localhost: '127.0.0.1', '127.0.0.1': 'localhost' } as Record<string, string>)[parsed.hostname];
+      if (swapped === undefined) return undefined;
+      parsed.hostname = swapped;
+      return parsed.toString();
+    },
+  },
+  {
+    as: 'with and without a TLS option',
+    other: (url) => {
+      const parsed = new URL(url);
+      const [key, value] = parsed.protocol.startsWith('postgres') ? ['sslmode', 'disable'] : ['ssl', 'false'];
+      // Plain TCP is what the test servers speak; a URL that already sets TLS is left alone.
+      if (parsed.searchParams.has(key)) return undefined;
+      parsed.searchParams.set(key, value);
+      return parsed.toString();
+    },
+  },
+];
+
+const SAME_DB = /^error\[E_USAGE\]: the scratch database .* is the database being validated \(.*\): a rehearsal there would migrate it for real$/m;
+
+describe.concurrent('validate --rehearse --scratch-url refuses the database being validated, however addressed (exit 2)', () => {
+  const sqlite = cases.find((c) => c.engine === 'sqlite') as EngineCase;
+  const files: ReadonlyArray<{ readonly as: string; readonly urls: (project: Project) => readonly [string, string] }> = [
+    { as: 'sqlite:./migrator.db twice', urls: () => ['sqlite:./migrator.db', 'sqlite:./migrator.db'] },
+    { as: 'sqlite:migrator.db vs sqlite:///<absolute path>', urls: (project) => ['sqlite:migrator.db', `sqlite://${project.dbPath}`] },
+  ];
+  const states = ['absent', 'an empty file', 'partly migrated'] as const;
+  for (const state of states) {
+    it.for(files)(`SQLite, the file ${state}: $as; nothing created or changed`, async ({ urls }, { expect, onTestFinished }) => {
+      const { project, tmp, snapshot: snap } = await setUp(sqlite, 'same file', { onTestFinished });
+      writeAll(project, CLEAN);
+      if (state === 'an empty file') fs.writeFileSync(project.dbPath, '');
+      if (state === 'partly migrated') expect((await project.run(['up', '--target', '1', '--log-level', 'warn'])).code).toBe(EXIT.ok);
+      const before = await snap();
+      const [url, scratch] = urls(project);
+      const result = await project.run(['validate', '--rehearse', '--url', url, '--scratch-url', scratch, '--log-level', 'warn'], { env: { TMPDIR: tmp }, timeoutMs: 60_000 });
+      expect(result.code, show(result)).toBe(EXIT.usage);
+      expect(result.stderr).toMatch(SAME_DB);
+      expect(result.stderr).toMatch(/^ {2}hint: Give --scratch-url another, empty database/m);
+      expect(result.stderr).not.toMatch(STACK_FRAME);
+      expect(result.stdout).not.toMatch(/Rehearsed on/);
+      expect(project.dbExists(), 'the database file').toBe(state !== 'absent');
+      expect(await snap(), 'the database (bytes, files next to it) changed').toBe(before);
+      expect(fs.readdirSync(tmp)).toEqual([]);
+    });
+  }
+
+  for (const engine of ['postgres', 'mysql'] as const) {
+    const { engineCase, skip } = server(engine);
+    describe.skipIf(skip !== undefined)(labelOf(engine, skip), () => {
+      it.for(ADDRESSINGS)('the same fresh empty database, $as: no metadata table appears', async ({ other }, { expect, onTestFinished, skip: skipTest }) => {
+        const found = engineCase as EngineCase;
+        const { project, target, cli, snapshot: snap } = await setUp(found, 'rehearse same db', { onTestFinished });
+        const scratch = other(target.url);
+        if (scratch === undefined) return skipTest(`the server's host ${new URL(target.url).hostname} has no known alias`);
+        writeAll(project, CLEAN);
+        const before = await snap();
+        const result = await cli(['validate', '--rehearse', '--scratch-url', scratch]);
+        expect(result.code, show(result)).toBe(EXIT.usage);
+        expect(result.stderr).toMatch(SAME_DB);
+        expect(result.stderr).not.toMatch(STACK_FRAME);
+        expect(await metadataTables(target, project), 'the real database was migrated').toEqual([]);
+        expect(await snap(), 'the real database changed').toBe(before);
+      });
+    });
+  }
+
+  describe.skipIf(postgres.skip !== undefined)(labelOf('postgres', postgres.skip), () => {
+    it('a scratch database of another engine, either way round: refused, nothing created', async ({ expect, onTestFinished }) => {
+      const pgCase = postgres.engineCase as EngineCase;
+      const { project, tmp, cli, snapshot: snap } = await setUp(sqlite, 'other engine', { onTestFinished });
+      writeAll(project, CLEAN);
+      const pgScratch = await createTarget(pgCase, project, 'scratch', { onTestFinished });
+      const before = await snap();
+      const onPg = await cli(['validate', '--rehearse', '--scratch-url', pgScratch.url]);
+      expect(onPg.code, show(onPg)).toBe(EXIT.usage);
+      expect(onPg.stderr).toMatch(/^error\[E_USAGE\]: the scratch database PostgreSQL postgres:\/\/.* is PostgreSQL, but the migrations are for SQLite \(SQLite sqlite:\.\/migrator\.db\)$/m);
+      expect(onPg.stderr).not.toMatch(STACK_FRAME);
+      expect(project.dbExists()).toBe(false);
+      expect(await snap()).toBe(before);
+      expect(fs.readdirSync(tmp)).toEqual([]);
+      const tables = await pgScratch.rows("SELECT table_name FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema')");
+      expect(tables, 'the PostgreSQL scratch database was used').toEqual([]);
+
+      // And the other way round: a PostgreSQL database, a SQLite scratch file that must not appear.
+      const pgTarget = await setUp(pgCase, 'other engine pg', { onTestFinished });
+      writeAll(pgTarget.project, CLEAN);
+      const pgBefore = await pgTarget.snapshot();
+      const onSqlite = await pgTarget.cli(['validate', '--rehearse', '--scratch-url', 'sqlite:./scratch.db']);
+      expect(onSqlite.code, show(onSqlite)).toBe(EXIT.usage);
+      expect(onSqlite.stderr).toMatch(/^error\[E_USAGE\]: the scratch database SQLite sqlite:\.\/scratch\.db is SQLite, but the migrations are for PostgreSQL \(/m);
+      expect(fs.existsSync(path.join(pgTarget.project.dir, 'scratch.db')), 'the SQLite scratch file was created').toBe(false);
+      expect(await metadataTables(pgTarget.target, pgTarget.project)).toEqual([]);
+      expect(await pgTarget.snapshot()).toBe(pgBefore);
+    });
+  });
 });
 
 describe.concurrent('validate --rehearse on SQLite', () => {
