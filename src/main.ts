@@ -30,9 +30,12 @@ function internalError(error: unknown): MigratorError {
 function protectedIO(argv: ReadonlyArray<string>, io: Omit<CliIO, 'secrets'>): CliIO {
   const secrets = createSecretRegistry();
   registerVariableSecrets(io.env, secrets);
+  // Every option that takes a URL with possible credentials.
+  const urlOptions = ['--url', '--scratch-url', '--pushgateway'];
   argv.forEach((arg, i) => {
-    if (argv[i - 1] === '--url') secrets.addUrl(arg);
-    else if (arg.startsWith('--url=')) secrets.addUrl(arg.slice('--url='.length));
+    if (urlOptions.includes(argv[i - 1] ?? '')) secrets.addUrl(arg);
+    const inline = urlOptions.find((option) => arg.startsWith(`${option}=`));
+    if (inline !== undefined) secrets.addUrl(arg.slice(inline.length + 1));
   });
   return { ...io, secrets, stdout: (text) => io.stdout(secrets.scrub(text)), stderr: (text) => io.stderr(secrets.scrub(text)) };
 }
@@ -45,12 +48,10 @@ export async function main(argv: ReadonlyArray<string>, processIO: Omit<CliIO, '
   const exitCode = await run(argv, io, (finisher) => void finishers.push(finisher), (caught) => {
     error = caught;
   });
-  for (const finisher of finishers) {
-    try {
-      await finisher({ exitCode, error });
-    } catch (failure) {
-      io.stderr(`warning: ${failure instanceof Error ? failure.message : String(failure)}\n`);
-    }
+  // Side by side: a collector that is down must not delay a metrics push by its export timeout.
+  const results = await Promise.allSettled(finishers.map((finisher) => finisher({ exitCode, error })));
+  for (const result of results) {
+    if (result.status === 'rejected') io.stderr(`warning: ${result.reason instanceof Error ? result.reason.message : String(result.reason)}\n`);
   }
   return exitCode;
 }

@@ -6,9 +6,8 @@
  */
 import { MigratorError } from '../core/errors.js';
 import type { Direction } from '../core/events.js';
-import { recordDenial } from '../core/run/denial.js';
 import { runShell } from '../config/shell.js';
-import { withDriver, type Session } from './session.js';
+import type { Session } from './session.js';
 
 /** What the hook did, for the run's audit row. */
 export interface BackupOutcome {
@@ -50,23 +49,20 @@ export async function runBackupHook(session: Session, direction: Direction): Pro
     session.logger.info({ duration_ms: durationMs, output: output ?? null }, 'backup.command succeeded');
     return { durationMs, output };
   } catch (caught) {
-    const failure = caught as { killed?: boolean; aborted?: boolean; code?: number | string; stderr?: string; message?: string };
+    const failure = caught as { killed?: boolean; aborted?: boolean; overflowed?: boolean; code?: number | string; stderr?: string; message?: string };
     if (failure.aborted) {
       throw new MigratorError('E_INTERRUPTED', `interrupted while backup.command ran: "migrate ${direction}" did not start, nothing was changed`, {
         hint: 'The backup command and everything it started were stopped. Run the command again when ready.',
       });
     }
     const seconds = Math.round(config.backup.timeoutMs / 1000);
-    const what = failure.killed ? `did not finish within ${seconds}s (backup.timeout)` : failure.code === undefined ? `could not start: ${failure.message ?? 'unknown error'}` : `failed with exit code ${String(failure.code)}`;
+    const what = failure.overflowed ? 'printed more than 2 MiB and was stopped (write the backup to a file, not to stdout)' : failure.killed ? `did not finish within ${seconds}s (backup.timeout)` : failure.code === undefined ? `could not start: ${failure.message ?? 'unknown error'}` : `failed with exit code ${String(failure.code)}`;
     const said = lastLines(io.secrets.scrub(failure.stderr ?? ''), 5);
     const error = new MigratorError('E_BACKUP_FAILED', `backup.command ${what}, so "migrate ${direction}" did not start in the protected environment ${config.environment}: nothing was changed${said.length > 0 ? `\n  its last words:\n    ${said.join('\n    ')}` : ''}`, {
       hint: 'Run the backup command by hand to see why and fix it (or raise backup.timeout), then run again. A protected environment never migrates without its backup.',
       details: { environment: config.environment, direction, exitCode: failure.code ?? null, timedOut: failure.killed === true },
     });
-    const format = await withDriver(session, true, async (driver) => (await driver.readState()).format).catch(() => undefined);
-    if (format !== undefined) {
-      await withDriver(session, false, (driver) => recordDenial(driver, context, error, { lockTimeoutMs: Math.min(config.lock.timeoutMs, 10_000), emit: session.emit, signal: io.signal, event: 'backup.failed' })).catch(() => undefined);
-    }
+    await session.auditRefusal(error, 'backup.failed');
     throw error;
   }
 }

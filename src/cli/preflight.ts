@@ -67,8 +67,8 @@ function pendingOf(session: Session, files: Awaited<ReturnType<Session['inspectF
 /**
  * The automatic pre-flight: before `command` in a protected environment (never for a dry run),
  * runs the same checks as `migrate doctor --for <command>`. Warnings are logged and shown and do
- * not stop the run; a failing check refuses it with E_PREFLIGHT (exit 9) before anything is
- * written, and E_CONNECT passes through as it is. Does nothing outside protected environments.
+ * not stop the run; a failing check refuses it with that check's own code (E_PRIVILEGE 9,
+ * E_METADATA_VERSION 6) before anything is written, and E_CONNECT passes through as it is. Does nothing outside protected environments.
  */
 export async function preflight(session: Session, command: DoctorCommand, options: { readonly dryRun?: boolean | undefined } = {}): Promise<void> {
   if (!session.config.protected || options.dryRun === true) return;

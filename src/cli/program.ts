@@ -5,6 +5,7 @@
 import { Command, Option } from 'commander';
 import type { CliIO, Lifecycle } from './io.js';
 import { createSession, type GlobalOptions, type Session } from './session.js';
+import { registerAudit } from './commands/audit.js';
 import { registerBaseline } from './commands/baseline.js';
 import { registerConfig } from './commands/config.js';
 import { registerCreate } from './commands/create.js';
@@ -30,17 +31,19 @@ export const EXIT_CODES_HELP = `
 Exit codes:
   0    success, including nothing to do
   1    a migration failed while running (its state is recorded)
-  2    usage error (unknown command or option, bad argument)
+  2    usage error (unknown command or option, bad argument), or an engine that cannot do it
+       (validate --rehearse on MySQL without --scratch-url)
   3    configuration error
   4    cannot connect to the database
   5    migration files invalid (name, parse error, duplicate, missing dependency, cycle),
-       a dangerous lint finding, or migrator.sum out of date
+       a dangerous lint finding, migrator.sum out of date, or a failed rehearsal
   6    database state disagrees with the files (checksum, missing file, failed migration, order),
-       the live schema drifted from the recorded one (verify, validate), or a baseline refused
+       the live schema drifted from the recorded one (verify, validate), the audit chain was
+       tampered with (audit verify), or a baseline refused
   7    lock not acquired within the timeout, or held by a live run (unlock)
   8    pending migrations where none are allowed (status --check, validate --no-pending)
-  9    not permitted: irreversible migration, role or protected environment (--confirm),
-       rollback: disabled, or a database privilege missing
+  9    not permitted: irreversible migration, role or protected environment (--confirm,
+       --reason), rollback: disabled, a failed backup.command, or a database privilege missing
   70   internal error (a bug: please report it with the output of --verbose)
   130  interrupted (143 on SIGTERM)
 
@@ -68,6 +71,9 @@ export function buildProgram(io: CliIO, argv: ReadonlyArray<string>, lifecycle: 
     .option('--lock-timeout <duration>', 'how long to wait for the migration lock, e.g. 30s, 5m (default: 5m)')
     .option('--actor <name>', 'who is running this, for history, audit and roles (default: $MIGRATOR_ACTOR, the CI user, else the OS user)')
     .option('--reason <text>', 'why: recorded in every audit row of this run (required with --confirm in protected environments)')
+    .option('--metrics-file <path>', 'write Prometheus metrics to this file when the command ends, for the node_exporter textfile collector (default: metrics.file, $MIGRATOR_METRICS_FILE)')
+    .option('--pushgateway <url>', 'push Prometheus metrics to this Pushgateway when the command ends (default: metrics.pushgateway, $MIGRATOR_METRICS_PUSHGATEWAY)')
+    .option('--metrics-port <port>', 'serve Prometheus metrics on http://<host>:<port>/metrics while the command runs; 0 picks a free port (default: metrics.port, $MIGRATOR_METRICS_PORT)')
     .addHelpText('after', EXIT_CODES_HELP)
     .showSuggestionAfterError(true)
     .exitOverride()
@@ -92,5 +98,6 @@ export function buildProgram(io: CliIO, argv: ReadonlyArray<string>, lifecycle: 
   registerLint(program, env);
   registerUnlock(program, env);
   registerDoctor(program, env);
+  registerAudit(program, env);
   return program;
 }

@@ -95,6 +95,14 @@ async function rehearseOn(session: Session, request: RehearsalRequest): Promise<
       await copy.dispose();
     }
   }
+  if (session.config.protected) {
+    // In a rolled-back transaction the real database still sees the migrations' table locks, and
+    // sequence changes (nextval, setval) are never rolled back: not on a protected database.
+    throw new MigratorError('E_NOT_PERMITTED', `validate --rehearse would run the pending migrations on ${session.target} itself, inside a transaction rolled back at the end, and ${session.config.environment} is a protected environment`, {
+      hint: 'Their table locks and sequence changes (nextval, setval are never rolled back) would reach it. Rehearse on an empty database instead: --scratch-url (or rehearsal.scratchUrl, MIGRATOR_SCRATCH_URL).',
+      details: { command: 'validate --rehearse' },
+    });
+  }
   const driver = await session.open(false);
   try {
     await driver.begin();

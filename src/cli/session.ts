@@ -17,12 +17,16 @@ import { loadMigrations } from '../core/source/loader.js';
 import type { SqlSyntax } from '../core/source/syntax.js';
 import { redactUrl } from '../config/redact.js';
 import { loadConfiguration, type LoadedConfig } from '../config/load.js';
+import { readText } from '../config/layers.js';
 import type { Config } from '../config/schema.js';
 import { chooseDriver, type DriverChoice } from '../drivers/registry.js';
 import { createLogger, type LogLevel } from '../observability/logger.js';
 import { logEvents } from '../observability/log-events.js';
+import { startTracing } from '../observability/tracing.js';
 import { toolVersion } from '../version.js';
+import { testLeaseMs } from '../config/test-lease.js';
 import { createOutput, type CliIO, type Lifecycle, type Output } from './io.js';
+import { startMetrics } from './metrics.js';
 
 /** The global options, as commander parsed them. */
 export interface GlobalOptions {
@@ -37,6 +41,9 @@ export interface GlobalOptions {
   readonly lockTimeout?: string;
   readonly actor?: string;
   readonly reason?: string;
+  readonly metricsFile?: string;
+  readonly pushgateway?: string;
+  readonly metricsPort?: string;
 }
 
 export interface Session {
@@ -66,6 +73,11 @@ export interface Session {
    * configured password: its URL carries its own credentials. The caller closes it.
    */
   openOther(url: string, readOnly: boolean): Promise<{ readonly driver: Driver; readonly target: string; readonly engine: string }>;
+  /**
+   * Leaves an audit row (`event`) for a command refused before it started, where the metadata
+   * tables exist; never creates them, never throws.
+   */
+  auditRefusal(error: MigratorError, event: string): Promise<void>;
   /** Registers work to do once the command has ended, success or not (see `Lifecycle`). */
   onFinish: Lifecycle['onFinish'];
   /**
@@ -82,10 +94,11 @@ export function warnPasswordOnArgv(logger: Logger, option: string, url: string |
   }
 }
 
-/** Redacts values of --url in the recorded command line. */
+/** Redacts values of --url (and the other options taking a URL) in the recorded command line. */
 function commandLine(argv: ReadonlyArray<string>): string {
+  const urlOptions = ['--url', '--scratch-url', '--pushgateway'];
   const secret = (arg: string, i: number): string =>
-    argv[i - 1] === '--url' || argv[i - 1] === '--scratch-url' ? redactUrl(arg) : /^--(?:scratch-)?url=/.test(arg) ? arg.replace(/=(.*)$/s, (_, url: string) => `=${redactUrl(url)}`) : arg;
+    urlOptions.includes(argv[i - 1] ?? '') ? redactUrl(arg) : /^--(?:(?:scratch-)?url|pushgateway)=/.test(arg) ? arg.replace(/=(.*)$/s, (_, url: string) => `=${redactUrl(url)}`) : arg;
   return ['migrate', ...argv.map(secret)].join(' ');
 }
 
@@ -103,6 +116,9 @@ export async function createSession(globals: GlobalOptions, io: CliIO, argv: Rea
       'lock.timeout': globals.lockTimeout,
       actor: globals.actor,
       'log.level': globals.verbose && !globals.logLevel ? 'debug' : globals.logLevel,
+      'metrics.file': globals.metricsFile,
+      'metrics.pushgateway': globals.pushgateway,
+      'metrics.port': globals.metricsPort === undefined ? undefined : readText('integer', globals.metricsPort, '--metrics-port'),
     },
   });
   const { config } = loaded;
@@ -113,6 +129,7 @@ export async function createSession(globals: GlobalOptions, io: CliIO, argv: Rea
   const logger = createLogger({ level, write: io.stderr, pretty: io.stderrIsTTY });
   const bus = createEventBus();
   warnPasswordOnArgv(logger, '--url', globals.url, 'DATABASE_URL, password.file or password.command');
+  warnPasswordOnArgv(logger, '--pushgateway', globals.pushgateway, 'MIGRATOR_METRICS_PUSHGATEWAY or metrics.pushgateway with ${env:...}');
   const driver = chooseDriver(config.url);
   const context: RunContext = {
     runId: randomUUID(),
@@ -128,6 +145,11 @@ export async function createSession(globals: GlobalOptions, io: CliIO, argv: Rea
   };
   // Every event's log line carries the run and the environment, whatever the event.
   bus.subscribe(logEvents(logger.child({ run_id: context.runId, environment: config.environment })));
+  await startTracing({
+    env: io.env, logger, secrets: io.secrets, subscribe: (listener) => void bus.subscribe(listener), onFinish: (finisher) => lifecycle.onFinish(finisher),
+    runId: context.runId, command: context.command, environment: config.environment, dbSystem: driver.dbSystem, toolVersion: context.toolVersion,
+  });
+  await startMetrics({ config, logger, subscribe: (listener) => void bus.subscribe(listener), onFinish: (finisher) => lifecycle.onFinish(finisher), host: context.host, cwd: io.cwd });
   const inspectFiles = async () => {
     const syntax = await driver.syntax();
     const loaded = await loadMigrations({ dirs: config.migrations.dirs, syntax, cwd: io.cwd });
@@ -138,6 +160,7 @@ export async function createSession(globals: GlobalOptions, io: CliIO, argv: Rea
     ddlLockTimeoutMs: config.execution.lockTimeoutMs,
     statementTimeoutMs: config.execution.statementTimeoutMs,
     applicationName: `migrator ${context.toolVersion} ${context.host} ${context.pid}`,
+    leaseMs: testLeaseMs(io.env),
   };
   const open = (readOnly: boolean): Promise<Driver> => driver.open({ readOnly, cwd: io.cwd, password: loaded.password, server });
   const openOther: Session['openOther'] = async (url, readOnly) => {
@@ -145,16 +168,18 @@ export async function createSession(globals: GlobalOptions, io: CliIO, argv: Rea
     const other = chooseDriver(url);
     return { driver: await other.open({ readOnly, cwd: io.cwd, server }), target: `${other.engine} ${redactUrl(url)}`, engine: other.engine };
   };
+  const auditRefusal: Session['auditRefusal'] = async (error, event) => {
+    // Only where the metadata exists: a refusal must create nothing.
+    const format = await withOpen(open, true, async (driver) => (await driver.readState()).format).catch(() => undefined);
+    if (format === undefined) return;
+    await withOpen(open, false, (driver) => recordDenial(driver, context, error, { lockTimeoutMs: Math.min(config.lock.timeoutMs, 10_000), emit: bus.emit, signal: io.signal, event })).catch(() => undefined);
+  };
   const authorize: Session['authorize'] = async (command, options) => {
     try {
       authorizeCommand({ command, dryRun: options.dryRun === true, actor: context.actor, environment: config.environment, protected: config.protected, rollback: config.rollback, roles: config.roles, confirm: options.confirm, reason: context.reason });
     } catch (error) {
       if (!(error instanceof MigratorError)) throw error;
-      // The refusal itself is audited, but only where the metadata exists: it must create nothing.
-      const format = await withOpen(open, true, async (driver) => (await driver.readState()).format).catch(() => undefined);
-      if (format !== undefined) {
-        await withOpen(open, false, (driver) => recordDenial(driver, context, error, { lockTimeoutMs: Math.min(config.lock.timeoutMs, 10_000), emit: bus.emit, signal: io.signal })).catch(() => undefined);
-      }
+      await auditRefusal(error, 'access.denied');
       throw error;
     }
   };
@@ -174,6 +199,7 @@ export async function createSession(globals: GlobalOptions, io: CliIO, argv: Rea
     openOther,
     onFinish: (finisher) => lifecycle.onFinish(finisher),
     authorize,
+    auditRefusal,
     async loadMigrations() {
       const { migrations, problems, syntax } = await inspectFiles();
       const all = [...problems, ...checkFiles(migrations).problems];

@@ -15,7 +15,7 @@ export interface ConfigEntry {
 
 function display(key: ConfigKey, value: RawValue): string {
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (typeof value === 'string') return key === 'url' || key === 'rehearsal.scratchUrl' ? redactUrl(value) : value;
+  if (typeof value === 'string') return key === 'url' || key === 'rehearsal.scratchUrl' || key === 'metrics.pushgateway' ? redactUrl(value) : value;
   if (Array.isArray(value)) return value.join(', ');
   if (!('kind' in value)) {
     return Object.entries(value).map(([role, actors]) => `${role}: ${(actors as ReadonlyArray<string>).join(', ')}`).join('; ');

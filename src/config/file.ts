@@ -36,6 +36,7 @@ const blockSchema = z
     rollback: z.enum(['enabled', 'disabled']).optional(),
     backup: z.object({ command: z.string().min(1).optional(), timeout: duration.optional() }).strict().optional(),
     rehearsal: z.object({ scratchUrl: z.string().min(1).optional() }).strict().optional(),
+    metrics: z.object({ file: z.string().min(1).optional(), pushgateway: z.string().min(1).optional(), port: z.number().int().min(0).max(65535).optional() }).strict().optional(),
     roles: z.object({ reader: z.array(z.string().min(1)).optional(), deployer: z.array(z.string().min(1)).optional(), admin: z.array(z.string().min(1)).optional() }).strict().optional(),
   })
   .strict();
@@ -112,7 +113,7 @@ export async function loadConfigFile(cwd: string, explicit: string | undefined):
     const key = issue?.path.join('.') || '(top level)';
     throw new MigratorError('E_CONFIG', `${file}: ${key}: ${issue ? describeIssue(issue) : 'invalid'}`, {
       at: { file },
-      hint: 'Valid keys: url, password, migrations.dirs, order, lock.timeout, lock.strategy, execution.lockTimeout, execution.statementTimeout, execution.lockRetries, actor, log.level, protected, rollback, roles.{reader,deployer,admin}, backup.command, backup.timeout, rehearsal.scratchUrl, environments.<name>.* (docs/configuration.md).',
+      hint: 'Valid keys: url, password, migrations.dirs, order, lock.timeout, lock.strategy, execution.lockTimeout, execution.statementTimeout, execution.lockRetries, actor, log.level, protected, rollback, roles.{reader,deployer,admin}, backup.command, backup.timeout, rehearsal.scratchUrl, metrics.file, metrics.pushgateway, metrics.port, environments.<name>.* (docs/configuration.md).',
     });
   }
   const { environments = {}, ...base } = parsed.data;
@@ -153,8 +154,13 @@ export function blockLayer(block: Block, name: string, lookup: (variable: string
   put('protected', block.protected);
   put('rollback', block.rollback);
   put('roles', block.roles);
-  put('backup.command', block.backup?.command === undefined ? undefined : text('backup.command')(block.backup.command));
+  // Not interpolated: the shell expands $VARIABLES itself, and a value pasted in could hold a
+  // secret (shown by "migrate config") or shell syntax.
+  put('backup.command', block.backup?.command);
   put('backup.timeout', asText(block.backup?.timeout));
   put('rehearsal.scratchUrl', block.rehearsal?.scratchUrl === undefined ? undefined : text('rehearsal.scratchUrl')(block.rehearsal.scratchUrl));
+  put('metrics.file', block.metrics?.file === undefined ? undefined : text('metrics.file')(block.metrics.file));
+  put('metrics.pushgateway', block.metrics?.pushgateway === undefined ? undefined : text('metrics.pushgateway')(block.metrics.pushgateway));
+  put('metrics.port', block.metrics?.port);
   return { name, values };
 }

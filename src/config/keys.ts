@@ -32,6 +32,9 @@ export const KEYS: ReadonlyArray<KeySpec> = Object.freeze([
   { key: 'backup.timeout', env: 'MIGRATOR_BACKUP_TIMEOUT', kind: 'duration' },
   { key: 'rehearsal.scratchUrl', env: 'MIGRATOR_SCRATCH_URL', kind: 'string' },
   { key: 'log.level', env: 'MIGRATOR_LOG_LEVEL', kind: 'string' },
+  { key: 'metrics.file', env: 'MIGRATOR_METRICS_FILE', kind: 'string' },
+  { key: 'metrics.pushgateway', env: 'MIGRATOR_METRICS_PUSHGATEWAY', kind: 'string' },
+  { key: 'metrics.port', env: 'MIGRATOR_METRICS_PORT', kind: 'integer' },
 ] as const);
 
 export type ConfigKey = (typeof KEYS)[number]['key'];

@@ -32,7 +32,7 @@ export interface LoadedConfig extends ResolvedConfig {
 
 /** Variables whose values are secrets wherever they come from. */
 const SECRET_VARIABLES = ['MIGRATOR_PASSWORD', 'PGPASSWORD', 'MYSQL_PWD'];
-const URL_VARIABLES = ['DATABASE_URL', 'MIGRATOR_URL', 'MIGRATOR_SCRATCH_URL'];
+const URL_VARIABLES = ['DATABASE_URL', 'MIGRATOR_URL', 'MIGRATOR_SCRATCH_URL', 'MIGRATOR_METRICS_PUSHGATEWAY'];
 
 /** Registers the secrets a set of variables holds (used for the environment and for `.env`). */
 export function registerVariableSecrets(variables: Readonly<Record<string, string | undefined>>, secrets: SecretRegistry): void {
@@ -48,6 +48,7 @@ export async function loadConfiguration(options: LoadConfigOptions): Promise<Loa
   const { config } = resolved;
   options.secrets.addUrl(config.url);
   options.secrets.addUrl(config.rehearsal.scratchUrl);
+  options.secrets.addUrl(config.metrics.pushgateway);
   if (config.password?.kind === 'literal') options.secrets.add(config.password.value);
   const password = config.password === undefined ? undefined : await readPassword(config.password, options.cwd, resolved.origins.get('password') ?? 'config', options.env);
   options.secrets.add(password);

@@ -56,9 +56,10 @@ function stack(inputs: ConfigInputs, environment: string | undefined): Layer[] {
 }
 
 /**
- * The safety keys a config file sets (`protected: true`, `rollback: disabled`) may be tightened by
- * `.env`, variables and flags, never loosened: a stray MIGRATOR_PROTECTED=false in a CI job must
- * not take the guard rails off production. Within the file, an environment block may set either way.
+ * The safety keys a config file sets (`protected: true`, `rollback: disabled`, `backup.command`) may
+ * be tightened by `.env`, variables and flags, never loosened (nor the backup replaced): a stray
+ * MIGRATOR_PROTECTED=false in a CI job must not take the guard rails off production. Within the
+ * file, an environment block may set either way.
  */
 function checkSafetyKeys(layers: ReadonlyArray<Layer>, values: ReadonlyMap<ConfigKey, RawValue>, origins: ReadonlyMap<ConfigKey, string>): void {
   const fromFile = (key: ConfigKey): RawValue | undefined =>
@@ -75,6 +76,13 @@ function checkSafetyKeys(layers: ReadonlyArray<Layer>, values: ReadonlyMap<Confi
   };
   loosened('protected', true, false);
   loosened('rollback', 'disabled', 'enabled');
+  // The backup a reviewed config file asks for is not swapped for another from outside it.
+  const backupOrigin = origins.get('backup.command');
+  if (fromFile('backup.command') !== undefined && backupOrigin !== undefined && !backupOrigin.startsWith('file ')) {
+    throw new MigratorError('E_CONFIG', `backup.command (set by ${backupOrigin}, MIGRATOR_BACKUP_COMMAND) would replace the backup.command the config file sets`, {
+      hint: 'A backup command set in the config file can only be changed there. Unset MIGRATOR_BACKUP_COMMAND, or change the file in a reviewed commit.',
+    });
+  }
 }
 
 /** Merges the layers and validates; throws E_CONFIG naming the key and the layer that set it. */
@@ -114,6 +122,11 @@ export function resolveConfig(inputs: ConfigInputs): ResolvedConfig {
     backup: { ...(values.has('backup.command') ? { command: values.get('backup.command') } : {}), timeoutMs: ms('backup.timeout') },
     rehearsal: values.has('rehearsal.scratchUrl') ? { scratchUrl: values.get('rehearsal.scratchUrl') } : {},
     log: { level: values.get('log.level') },
+    metrics: {
+      ...(values.has('metrics.file') ? { file: values.get('metrics.file') } : {}),
+      ...(values.has('metrics.pushgateway') ? { pushgateway: values.get('metrics.pushgateway') } : {}),
+      ...(values.has('metrics.port') ? { port: values.get('metrics.port') } : {}),
+    },
   };
   const parsed = configSchema.safeParse(candidate);
   if (!parsed.success) {

@@ -51,6 +51,17 @@ export const configSchema = z
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
       })
       .strict(),
+    /** Prometheus metrics (docs/observability.md): none of them is on unless set. */
+    metrics: z
+      .object({
+        /** node_exporter textfile collector file, rewritten atomically when the command ends. */
+        file: z.string().min(1).optional(),
+        /** Pushgateway base URL (may hold basic-auth credentials: a secret). */
+        pushgateway: z.string().regex(/^https?:\/\/[^/?#]/i, 'must be an http:// or https:// URL').optional(),
+        /** Serve /metrics on this port while the command runs; 0 picks a free one. */
+        port: z.number().int().min(0).max(65535, 'must be a port number, 0 to 65535').optional(),
+      })
+      .strict(),
   })
   .strict();
 

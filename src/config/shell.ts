@@ -20,7 +20,8 @@ export interface ShellResult {
 }
 
 /**
- * Rejects with `{ killed: true }` on timeout or too much output, `{ aborted: true }` when the
+ * Rejects with `{ killed: true }` on timeout, `{ overflowed: true }` after too much output (the group
+ * is killed then too), `{ aborted: true }` when the
  * signal fired, `{ code }` on a non-zero exit (with what it printed).
  */
 export function runShell(command: string, options: ShellOptions): Promise<ShellResult> {
@@ -32,6 +33,7 @@ export function runShell(command: string, options: ShellOptions): Promise<ShellR
     let size = 0;
     let killed = false;
     let aborted = false;
+    let overflowed = false;
     const killGroup = (): void => {
       killed = true;
       try {
@@ -49,7 +51,10 @@ export function runShell(command: string, options: ShellOptions): Promise<ShellR
     else options.signal?.addEventListener('abort', onAbort, { once: true });
     const collect = (into: Buffer[]) => (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > 2 * maxOutput) killGroup();
+      if (size > 2 * maxOutput) {
+        overflowed = true;
+        killGroup();
+      }
       else into.push(chunk);
     };
     child.stdout.on('data', collect(out));
@@ -64,6 +69,7 @@ export function runShell(command: string, options: ShellOptions): Promise<ShellR
       options.signal?.removeEventListener('abort', onAbort);
       const result = { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
       if (aborted) reject(Object.assign(new Error('aborted'), { aborted: true, ...result }));
+      else if (overflowed) reject(Object.assign(new Error('too much output'), { overflowed: true, ...result }));
       else if (killed) reject(Object.assign(new Error('killed'), { killed: true, ...result }));
       else if (code !== 0) reject(Object.assign(new Error('failed'), { code, ...result }));
       else resolve(result);

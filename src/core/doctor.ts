@@ -170,13 +170,14 @@ export function doctorError(checks: ReadonlyArray<DoctorCheck>, command: DoctorC
 
 /**
  * The error of a failed automatic pre-flight before `command` in the protected environment
- * `environment`: E_PREFLIGHT (exit 9), naming every failing check and its own code in `details`.
+ * `environment`, with the worst failing check's own code (as `doctorError`), naming every failing check and its code in `details`.
  */
 export function preflightError(checks: ReadonlyArray<DoctorCheck>, command: DoctorCommand, environment: string): MigratorError | undefined {
   const failed = failing(checks);
   const worst = failed[0];
   if (worst === undefined) return undefined;
-  return new MigratorError('E_PREFLIGHT', `"${command}" refused in the protected environment ${environment}: ${failed.length} pre-flight check${failed.length === 1 ? '' : 's'} failed: ${failed.map(named).join('; ')}`, {
+  // The worst check's own code, as `migrate doctor` and an unprotected run give it: one fault, one exit code.
+  return new MigratorError(worst.code ?? 'E_PRIVILEGE', `"${command}" refused in the protected environment ${environment}: ${failed.length} pre-flight check${failed.length === 1 ? '' : 's'} failed: ${failed.map(named).join('; ')}`, {
     hint: `Nothing was changed. ${worst.hint ?? ''} Run "migrate doctor --env ${environment} --for ${command}" for the full report.`.replace(/\s+/g, ' '),
     details: { checks: failed, codes: [...new Set(failed.map((c) => c.code))] },
   });

@@ -65,7 +65,7 @@ export function driftProblem(report: DriftReport, where: string, quote = QUOTED)
   const lines = diffLines(report.diff);
   const quoted = lines.slice(0, quote).map((line) => `"${line.length > 120 ? `${line.slice(0, 117)}...` : line}"`).join(', ');
   const more = quote === 0 ? '' : `: ${quoted}${lines.length > quote ? ` and ${lines.length - quote} more` : ''}`;
-  const counts = `${lines.length} line${lines.length === 1 ? '' : 's'} differ (+${report.diff.added.length} -${report.diff.removed.length})`;
+  const counts = `${lines.length} line${lines.length === 1 ? ' differs' : 's differ'} (+${report.diff.added.length} -${report.diff.removed.length})`;
   return {
     code: 'E_SCHEMA_DRIFT',
     message: `the schema of ${where} changed outside migrator since ${report.recorded.at} (run ${report.recorded.runId}): ${counts}${more}`,

@@ -23,9 +23,11 @@ export type MigratorEvent =
   /** `migrate unlock` took over a stale lease (`reason`) from `holder`, to release it. */
   | { readonly type: 'lock.broken'; readonly holder: LockHolderInfo; readonly reason: 'holder-gone' | 'expired' | 'forced' }
   | { readonly type: 'metadata.prepared'; readonly created: boolean }
+  | { readonly type: 'drift.found'; readonly lines: number; readonly first: ReadonlyArray<string> }
   | { readonly type: 'recovery.point'; readonly kind: 'wal_lsn' | 'binlog' | 'backup_file' | 'none'; readonly value: string | null; readonly detail: string }
   | { readonly type: 'migration.started'; readonly id: string; readonly version: string | null; readonly direction: Direction; readonly file: string; readonly statements: number }
-  | { readonly type: 'statement.executed'; readonly id: string; readonly index: number; readonly line: number; readonly durationMs: number }
+  /** `rows`: rows the statement wrote, as the driver counted them (`ExecuteResult.rows`); absent or `undefined` when unknown. */
+  | { readonly type: 'statement.executed'; readonly id: string; readonly index: number; readonly line: number; readonly durationMs: number; readonly rows?: number | undefined }
   | { readonly type: 'migration.applied'; readonly id: string; readonly version: string | null; readonly description: string; readonly durationMs: number; readonly statements: number }
   | { readonly type: 'migration.reverted'; readonly id: string; readonly version: string | null; readonly description: string; readonly durationMs: number; readonly statements: number }
   | { readonly type: 'migration.failed'; readonly id: string; readonly version: string | null; readonly direction: Direction; readonly durationMs: number; readonly statementIndex: number; readonly code: string; readonly message: string }
@@ -36,7 +38,9 @@ export type MigratorEvent =
   | { readonly type: 'snapshot.recorded'; readonly fingerprint: string; readonly objects: number }
   /** It could not be: the run's outcome stands, but drift checks compare with an older snapshot. */
   | { readonly type: 'snapshot.failed'; readonly message: string }
-  | { readonly type: 'problem.found'; readonly problem: Problem };
+  | { readonly type: 'problem.found'; readonly problem: Problem }
+  /** `migrate status` compared files with history: `pending` migrations (and outdated repeatables) await `up`. */
+  | { readonly type: 'status.inspected'; readonly pending: number };
 
 export type EventType = MigratorEvent['type'];
 

@@ -33,6 +33,34 @@ export const AUDIT_COLUMNS = Object.freeze({
 } as const satisfies Record<keyof ChainedAuditEntry, string>);
 
 /**
+ * The unique index on migrator_audit.prev_hash (metadata format 2): at most one row follows each
+ * row, so an append that lost a race fails instead of forking the chain, and is re-chained.
+ */
+export const AUDIT_CHAIN_INDEX = `${TABLES.audit}_prev_hash`;
+
+/**
+ * Thrown by `prepareMetadata` when the index cannot be made because rows `ids` already share the
+ * prev_hash `prevHash`: the chain forked before (tampering, or an old run that lost its lease).
+ */
+export function forkedChainError(prevHash: string, ids: ReadonlyArray<unknown>): MigratorError {
+  return new MigratorError('E_AUDIT_TAMPERED', `${TABLES.audit} rows ${ids.map(String).join(' and ')} both follow the row with hash ${prevHash.slice(0, 12) || "'' (the start)"}...: the audit chain forked, so the unique index ${AUDIT_CHAIN_INDEX} that keeps it linear cannot be created`, {
+    hint: 'Run "migrate audit verify" to see the first bad row. migrator cannot repair the chain: restore migrator_audit from a backup, or have a superuser remove the forged row (docs/audit.md).',
+    details: { prevHash, ids: ids.map(String) },
+  });
+}
+
+/**
+ * Thrown by `prepareMetadata` when this user may not create the unique index on an existing audit
+ * table (PostgreSQL: not its owner; MySQL: no INDEX privilege). `statement` is what to run instead.
+ */
+export function chainIndexPrivilegeError(statement: string, cause: unknown): MigratorError {
+  return new MigratorError('E_PRIVILEGE', `cannot create the unique index ${AUDIT_CHAIN_INDEX} on ${TABLES.audit}, which metadata format 2 needs: ${cause instanceof Error ? cause.message : String(cause)}`, {
+    hint: `Have the table's owner or an administrator run, once: ${statement}; then run migrator again (docs/audit.md, "Upgrading to metadata format 2").`,
+    cause,
+  });
+}
+
+/**
  * Reads the `format` value of `migrator_meta` as a driver fetched it (text or number).
  * `undefined` when absent; throws E_METADATA_VERSION when it is not a whole number.
  */

@@ -6,14 +6,17 @@
 import { MigratorError } from './errors.js';
 
 export type Role = 'reader' | 'deployer' | 'admin';
-export type GuardedCommand = 'status' | 'validate' | 'verify' | 'doctor' | 'up' | 'down' | 'repair' | 'baseline' | 'unlock';
+export type GuardedCommand = 'status' | 'validate' | 'rehearse' | 'verify' | 'doctor' | 'up' | 'down' | 'repair' | 'baseline' | 'unlock' | 'audit';
 
 /** The least role each command needs. A dry run only needs to read. */
 const NEEDS: Record<GuardedCommand, Role> = {
   status: 'reader',
   validate: 'reader',
+  // Runs the pending migrations' DDL on the target (in a transaction rolled back), or on a scratch database.
+  rehearse: 'deployer',
   doctor: 'reader',
   verify: 'reader',
+  audit: 'reader',
   up: 'deployer',
   down: 'admin',
   repair: 'admin',

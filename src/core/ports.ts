@@ -35,6 +35,13 @@ export interface Capabilities {
   readonly transactionalDdl: boolean;
   /** The engine can bound one statement's run time (`-- migrate:timeout`). */
   readonly statementTimeout: boolean;
+  /**
+   * A session that does not hold the run lock may append an audit row (a lock timeout) without
+   * harming the holder: the holder's open transaction sees that row (read committed, locking reads,
+   * or one writer at a time), so its own next append re-chains after it instead of failing.
+   * Absent means no.
+   */
+  readonly auditAppendWithoutLock?: boolean;
 }
 
 /** Who is taking the lock, recorded where the engine can hold it (lease rows, lock names). */
@@ -84,6 +91,27 @@ export interface ChainedAuditEntry extends AuditEntry {
   readonly hash: string;
 }
 
+/** An audit row as `readAudit` returns it: the stored entry and the id the engine gave it. */
+export interface StoredAuditEntry extends ChainedAuditEntry {
+  readonly id: number;
+}
+
+/** Which audit rows `readAudit` returns; every given field narrows the result. */
+export interface AuditFilter {
+  /** Rows whose `at` is at or after this ISO-8601 UTC time (`2026-01-02T03:04:05.000Z`). */
+  readonly since?: string | undefined;
+  /** Rows naming this version as `version`, `fromVersion` or `toVersion`. */
+  readonly version?: string | undefined;
+  /** Rows of this actor, exactly. */
+  readonly actor?: string | undefined;
+  /** Rows with an id above this one: paging through the table. */
+  readonly afterId?: number | undefined;
+  /** At most this many rows (a positive integer); all when absent. */
+  readonly limit?: number | undefined;
+  /** With `limit`: the newest `limit` rows instead of the oldest (still returned in id order). */
+  readonly newest?: boolean | undefined;
+}
+
 /** A point in the database's history a restore can return to (see `Driver.recoveryPoint`). */
 export interface RecoveryPoint {
   readonly kind: 'wal_lsn' | 'binlog' | 'backup_file' | 'none';
@@ -119,6 +147,16 @@ export interface ExecuteOptions {
   readonly timeoutMs?: number | undefined;
 }
 
+/** What `Driver.execute` reports about a statement that succeeded. */
+export interface ExecuteResult {
+  /**
+   * Rows the statement inserted, updated or deleted, as the engine counts them (PostgreSQL's
+   * command tag, MySQL's affected rows, SQLite's change counter), summed over the statements of a
+   * multi-statement string. 0 for DDL and reads; `undefined` when the engine cannot tell.
+   */
+  readonly rows: number | undefined;
+}
+
 /** A lease row (`lock.strategy: table`, always on SQLite) as `inspectLock` read it. */
 export interface LeaseState {
   readonly runId: string;
@@ -135,9 +173,29 @@ export interface LeaseState {
    * elsewhere, or the engine's lease records no pid scope.
    */
   readonly process: 'alive' | 'gone' | 'unknown';
+  /**
+   * The holder's own database connection (the one its statements run on), where the lease records
+   * it (PostgreSQL, MySQL); absent where the engine has no server sessions (SQLite).
+   */
+  readonly connection?: LeaseConnection | undefined;
 }
 
-/** The server session holding an advisory lock (PostgreSQL backend, MySQL connection). */
+/**
+ * A lease holder's database connection as this session sees it. `busy`: still connected and
+ * running a statement (or, on PostgreSQL, inside a transaction): the holder is at work, or its
+ * process died while the server still executes its last statement; either way that statement is
+ * still changing the database. `idle`: connected, waiting for its client. `closed`: the server no
+ * longer has it. `unknown`: it cannot be told from here (the lease records no connection, another
+ * server node, details this user may not see, a proxy between client and server). Behind a
+ * pooling proxy only `busy` is meaningful: the recorded server connection is shared.
+ */
+export interface LeaseConnection {
+  readonly status: 'busy' | 'idle' | 'closed' | 'unknown';
+  /** The server session, when it is connected (`busy` or `idle`): its id and the statement that ends it. */
+  readonly session?: LockSession | undefined;
+}
+
+/** A server session (PostgreSQL backend, MySQL connection): an advisory lock's holder, or a lease holder's connection. */
 export interface LockSession {
   /** PostgreSQL backend pid, MySQL connection id. */
   readonly id: number;
@@ -148,7 +206,7 @@ export interface LockSession {
   readonly connectedAt?: string | undefined;
   /** What the session is doing (`active`, `idle`, `Sleep`, ...), as the engine says it. */
   readonly state?: string | undefined;
-  /** The statement an operator runs, as a privileged user, to end that session: it frees the lock. */
+  /** The statement an operator runs, as a privileged user, to end that session (which frees an advisory lock). */
   readonly terminate: string;
 }
 
@@ -251,21 +309,40 @@ export interface Driver {
   readState(): Promise<MetadataState>;
   /** Creates the metadata tables or upgrades them to `format`. Idempotent. Called under the lock. */
   prepareMetadata(format: number): Promise<{ readonly created: boolean }>;
-  /** Hash of the newest audit row, or `''` when the audit log is empty. */
+  /**
+   * Hash of the newest audit row, or `''` when the audit log is empty. Sees rows other sessions
+   * committed after this session's open transaction began, where the engine allows it (the retry
+   * of a conflicting append depends on it).
+   */
   readAuditHead(): Promise<string>;
+  /**
+   * Audit rows matching `filter`, in id order; `[]` when the audit table does not exist. Never
+   * creates anything; works on read-only sessions and takes no lock. `migrate audit` lists them;
+   * `audit verify` pages through all of them with `afterId` and `limit`.
+   */
+  readAudit(filter: AuditFilter): Promise<ReadonlyArray<StoredAuditEntry>>;
 
   begin(): Promise<void>;
   commit(): Promise<void>;
   rollback(): Promise<void>;
-  /** Runs one statement. Errors are thrown as the client raised them; the core wraps them. */
-  execute(statement: Statement, options?: ExecuteOptions): Promise<void>;
+  /**
+   * Runs one statement and reports the rows it changed. Errors are thrown as the client raised
+   * them; the core wraps them.
+   */
+  execute(statement: Statement, options?: ExecuteOptions): Promise<ExecuteResult>;
   /** Runs a query and returns the first column of the first row (verify checks), `undefined` if no row. */
   queryValue(sql: string): Promise<unknown>;
 
   /** Inserts or replaces the history row of `row.version`. */
   writeHistory(row: HistoryRow): Promise<void>;
-  /** Appends one audit row. The table rejects UPDATE and DELETE. */
-  appendAudit(entry: ChainedAuditEntry): Promise<void>;
+  /**
+   * Appends one audit row, only as the successor of `entry.prevHash`: `false`, appending nothing,
+   * when a row chained after it exists already (another session appended first; the metadata
+   * format 2 keeps prev_hash unique). The core then reads the head again and re-chains. A row
+   * another session holds uncommitted with the same prev_hash makes this wait for that session,
+   * up to the engine's lock wait. The table rejects UPDATE and DELETE.
+   */
+  appendAudit(entry: ChainedAuditEntry): Promise<boolean>;
 
   /** Translates an error thrown by `execute` or `queryValue`. Never throws. */
   describeError(error: unknown): EngineErrorInfo;
@@ -298,15 +375,16 @@ export interface Driver {
    * Where to restore to if this run must be undone by a restore: PostgreSQL's current WAL LSN,
    * MySQL's binary log position (and GTID), or, with `makeCopy` on an engine without a log
    * position (SQLite), a backup copy of the database made now. Called under the lock, before the
-   * first migration. Never throws: what cannot be known is `kind: 'none'` with the reason.
+   * first migration. What cannot be known is `kind: 'none'` with the reason; only a copy asked for
+   * with `makeCopy` that cannot be written throws (E_BACKUP_FAILED), before anything has run.
    */
   recoveryPoint(options: { readonly makeCopy: boolean }): Promise<RecoveryPoint>;
 
   /**
-   * Names the database (and schema) this session works on, equal for two sessions on the same one
-   * however they were addressed (`localhost` or `127.0.0.1`, a relative or absolute path): the
-   * server instance plus database and schema, or the file's real path. Used to refuse a scratch
-   * database that is the real one.
+   * Names the database this session works on, equal for two sessions on the same one however they
+   * were addressed (`localhost` or `127.0.0.1`, another search_path, a relative or absolute path):
+   * the server instance plus the database (not the schema: a migration may name any schema of its
+   * database), or the file's real path. Used to refuse a scratch database that is the real one.
    */
   identity(): Promise<string>;
 

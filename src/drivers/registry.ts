@@ -31,6 +31,8 @@ export type RehearsalSupport =
 export interface DriverChoice {
   /** Engine name for messages: `SQLite`. */
   readonly engine: string;
+  /** The engine's OpenTelemetry `db.system` name, for trace attributes. */
+  readonly dbSystem: 'sqlite' | 'postgresql' | 'mysql';
   readonly syntax: () => Promise<SqlSyntax>;
   readonly open: (options: OpenOptions) => Promise<Driver>;
   readonly rehearsal: RehearsalSupport;
@@ -67,6 +69,7 @@ export function chooseDriver(url: string): DriverChoice {
   if (scheme === 'sqlite' || scheme === 'sqlite3') {
     return {
       engine: 'SQLite',
+      dbSystem: 'sqlite',
       syntax: async () => (await import('./sqlite/syntax.js')).sqliteSyntax,
       open: async (options) => {
         if (options.password !== undefined) {
@@ -91,6 +94,7 @@ export function chooseDriver(url: string): DriverChoice {
     checkUserinfo(url, 'PostgreSQL');
     return {
       engine: 'PostgreSQL',
+      dbSystem: 'postgresql',
       syntax: async () => (await import('./postgres/syntax.js')).postgresSyntax,
       open: async (options) => (await import('./postgres/driver.js')).openPostgres({ ...options.server, url, readOnly: options.readOnly, password: options.password }),
       rehearsal: { kind: 'transaction' },
@@ -100,6 +104,7 @@ export function chooseDriver(url: string): DriverChoice {
     checkUserinfo(url, 'MySQL');
     return {
       engine: 'MySQL',
+      dbSystem: 'mysql',
       syntax: async () => (await import('./mysql/syntax.js')).mysqlSyntax,
       open: async (options) => (await import('./mysql/driver.js')).openMysql({ ...options.server, url, readOnly: options.readOnly, password: options.password }),
       rehearsal: { kind: 'none', reason: 'MySQL and MariaDB commit every DDL statement at once, so a rehearsal cannot be rolled back, and a server database cannot be copied from here' },

@@ -23,6 +23,8 @@ export function logEvents(logger: Logger): (event: MigratorEvent) => void {
         return logger.warn({ holder: event.holder, reason: event.reason }, 'stale migration lock broken');
       case 'metadata.prepared':
         return logger.info({ created: event.created }, 'metadata tables ready');
+      case 'drift.found':
+        return logger.warn({ lines: event.lines, first: event.first }, `the schema changed outside migrator since the last recorded snapshot (${event.lines} line${event.lines === 1 ? '' : 's'}): this run records the schema anew, and its run.started audit row keeps what had changed ("migrate verify" before "up" shows it in full)`);
       case 'recovery.point':
         return logger.info({ kind: event.kind, value: event.value }, `recovery point: ${event.detail}`);
       case 'migration.started':

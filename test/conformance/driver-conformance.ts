@@ -279,7 +279,21 @@ function describeStatements(open: Open): void {
 
   it('runs a SELECT statement and ignores its rows', async () => {
     const driver = await open();
-    await expect(driver.execute(statement("SELECT 'ignored'"))).resolves.toBeUndefined();
+    await expect(driver.execute(statement("SELECT 'ignored'"))).resolves.toEqual({ rows: 0 });
+  });
+
+  it('reports the rows an INSERT, UPDATE or DELETE wrote, and none for DDL or reads', async () => {
+    const driver = await open();
+    const rows = async (sql: string) => (await driver.execute(statement(sql))).rows;
+    expect(await rows('CREATE TABLE conformance_r (id INTEGER, n INTEGER)')).toBe(0);
+    expect(await rows('INSERT INTO conformance_r (id, n) VALUES (1, 0), (2, 0), (3, 0), (4, 0)')).toBe(4);
+    expect(await rows('UPDATE conformance_r SET n = 1 WHERE id <= 3')).toBe(3);
+    // Rows matched, also those already holding the value (an engine may count only changed rows unless told otherwise).
+    expect(await rows('UPDATE conformance_r SET n = 1 WHERE id <= 3')).toBe(3);
+    expect(await rows('SELECT * FROM conformance_r')).toBe(0);
+    expect(await rows('CREATE INDEX conformance_r_n ON conformance_r (n)')).toBe(0);
+    expect(await rows('DELETE FROM conformance_r WHERE id = 4')).toBe(1);
+    expect(await rows('DROP TABLE conformance_r')).toBe(0);
   });
 
   it('queryValue returns the first column of the first row, undefined without a row', async () => {

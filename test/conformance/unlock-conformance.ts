@@ -1,7 +1,8 @@
 /**
  * The conformance suite of `Driver.inspectLock` and `Driver.breakLock` (what `migrate unlock`
  * stands on), run by every driver's integration test for each lock strategy. Engine-neutral: it
- * branches only on what the port reports (`strategy`, `process`), never on an engine's name.
+ * branches only on what the port reports (`strategy`, `process`, `connection`), never on an
+ * engine's name; the SQL of a long statement comes from the engine's test (`ServerSql`).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Driver, LockInspection, LockOwner } from '../../src/core/ports.js';
@@ -14,14 +15,25 @@ type HeldLease = Extract<LockInspection, { strategy: 'lease'; state: 'held' }>;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const owner = (runId: string, pid = process.pid): LockOwner => ({ runId, host: 'conformance-host', pid, actor: `user-${runId}` });
+const statement = (sql: string) => ({ sql, line: 1, column: 1 });
+
+/**
+ * What a server engine's test provides for the tests of a lease holder busy in a long statement:
+ * a statement that runs `seconds`, and one that makes the lease row 1 expired by the server's clock
+ * (as a heartbeat that stopped would leave it). Engines without server sessions pass none.
+ */
+export interface ServerSql {
+  sleep(seconds: number): string;
+  readonly expireLease: string;
+}
 
 function heldLease(inspection: LockInspection): HeldLease {
   if (inspection.strategy !== 'lease' || inspection.state !== 'held') throw new Error(`expected a held lease, got ${JSON.stringify(inspection)}`);
   return inspection;
 }
 
-/** Registers the inspect/break tests of the driver `name`. */
-export function describeUnlockConformance(name: string, target: ConformanceTarget): void {
+/** Registers the inspect/break tests of the driver `name`; `sql` for the busy-holder tests of server engines. */
+export function describeUnlockConformance(name: string, target: ConformanceTarget, sql?: ServerSql): void {
   describe(`${name} lock inspection and take-over`, () => {
     let database: ConformanceDatabase;
     let sessions: Driver[] = [];
@@ -153,6 +165,57 @@ export function describeUnlockConformance(name: string, target: ConformanceTarge
       expect(stale.lease).toMatchObject({ runId: 'run-old', generation: live.lease.generation, expired: true });
       expect(await breaker.breakLock({ runId: 'run-old', generation: stale.lease.generation, onlyIfExpired: true }, owner('run-new'))).toBe(true);
       await breaker.unlock();
+    });
+
+    it('renews a lease while its holder runs a statement longer than the lease (the heartbeat has its own connection)', async (context) => {
+      if (strategy !== 'lease' || sql === undefined) context.skip();
+      const holder = await open({ leaseMs: 900 });
+      await holder.tryLock(owner('run-a'));
+      const started = Date.now();
+      const running = holder.execute(statement(sql?.sleep(4) ?? ''));
+      const other = await open({ leaseMs: 900 });
+      const reader = await open({ readOnly: true });
+      // Three lease lengths: without a heartbeat beside the statement the lease would have expired twice.
+      while (Date.now() - started < 2_700) {
+        await sleep(300);
+        const seen = heldLease(await reader.inspectLock());
+        expect(seen.lease).toMatchObject({ runId: 'run-a', expired: false, connection: { status: 'busy' } });
+        expect(seen.lease.connection?.session?.terminate).toContain(String(seen.lease.connection?.session?.id));
+        expect(await other.tryLock(owner('run-b'))).toMatchObject({ acquired: false, holder: { owner: 'run-a' } });
+      }
+      await running;
+      expect(heldLease(await reader.inspectLock()).lease.connection?.status).toBe('idle');
+      expect(holder.lockLost()).toBe(false);
+      await expect(holder.assertLock()).resolves.toBeUndefined();
+      await holder.unlock();
+      expect(await other.tryLock(owner('run-b'))).toEqual({ acquired: true });
+      await other.unlock();
+    });
+
+    it('never takes or breaks an expired lease while its holder\'s connection is busy; once it is closed, it does', async (context) => {
+      if (strategy !== 'lease' || sql === undefined) context.skip();
+      // A long lease: its heartbeat (every 20 s) stays out of the way of the expiry written by hand.
+      const holder = await open({ leaseMs: 60_000 });
+      await holder.tryLock(owner('run-old'));
+      const running = holder.execute(statement(sql?.sleep(2) ?? ''));
+      const admin = await open();
+      await sleep(300);
+      await admin.execute(statement(sql?.expireLease ?? ''));
+      const seen = heldLease(await admin.inspectLock());
+      expect(seen.lease).toMatchObject({ runId: 'run-old', expired: true, connection: { status: 'busy' } });
+      const taker = await open();
+      expect(await taker.tryLock(owner('run-new'))).toMatchObject({ acquired: false, holder: { owner: 'run-old' } });
+      for (const onlyIfExpired of [true, false]) {
+        expect(await admin.breakLock({ runId: 'run-old', generation: seen.lease.generation, onlyIfExpired }, owner('run-breaker'))).toBe(false);
+      }
+      await running;
+      await holder.close();
+      const after = heldLease(await admin.inspectLock());
+      expect(after.lease).toMatchObject({ runId: 'run-old', expired: true });
+      expect(['closed', 'unknown']).toContain(after.lease.connection?.status);
+      expect(await taker.tryLock(owner('run-new'))).toEqual({ acquired: true });
+      await expect(taker.assertLock()).resolves.toBeUndefined();
+      await taker.unlock();
     });
   });
 }

@@ -67,6 +67,25 @@ describe('judgeLock', () => {
     }
   });
 
+  const busy = { status: 'busy', session: { id: 9002, applicationName: 'migrator 0.1.0 ci-7 4242', state: 'active', terminate: 'SELECT pg_terminate_backend(9002)' } } as const;
+
+  it.each([false, true])('refuses a lease whose holder connection is still busy, expired or not, even when its process is gone, --force %s', (force) => {
+    for (const state of [{ expired: true }, { expired: false }, { expired: true, process: 'gone' as const }]) {
+      const error = refusal(lease({ ...state, connection: busy }), force);
+      expect(error.code).toBe('E_LOCK_HELD');
+      expect(error.message).toContain('server session 9002 (application "migrator 0.1.0 ci-7 4242", now active) is still busy');
+      if (state.expired) expect(error.message).toContain('its lease expired at 2026-03-01T12:01:00.000Z, but its server session');
+      expect(error.hint).toContain('--force does not override a busy session');
+      expect(error.hint).toContain('SELECT pg_terminate_backend(9002)');
+      expect(error.details).toMatchObject({ lock: { lease: { connection: { status: 'busy', session: { id: 9002 } } } } });
+    }
+  });
+
+  it.each(['idle', 'closed', 'unknown'] as const)('judges a lease whose holder connection is %s as before', (status) => {
+    expect(judgeLock(lease({ expired: true, connection: { status } }), { force: false, label: 'Fake db' })).toMatchObject({ action: 'break', reason: 'expired' });
+    expect(judgeLock(lease({ connection: { status } }), { force: true, label: 'Fake db' })).toMatchObject({ action: 'break', reason: 'forced' });
+  });
+
   it.each([false, true])('refuses an advisory lock with the holder session and the SQL to end it, --force %s', (force) => {
     const error = refusal(advisory, force);
     expect(error.code).toBe('E_LOCK_HELD');

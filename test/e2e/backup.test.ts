@@ -226,10 +226,25 @@ describe.concurrent('backup hook (SQLite)', () => {
     expect(JSON.stringify(sqliteAudit(project))).not.toContain(secret);
   });
 
+  it('a command that prints its backup to stdout (more than 2 MiB) is stopped and says so, not "timed out"', async ({ expect, onTestFinished }) => {
+    const project = setUp(onTestFinished, {});
+    const result = await project.run(['up', '--env', 'prod'], { env: { MIGRATOR_BACKUP_COMMAND: 'head -c 3000000 /dev/zero' } });
+    expect(result.code, show(result)).toBe(EXIT.notPermitted);
+    expect(result.stderr).toMatch(/^error\[E_BACKUP_FAILED\]: backup\.command printed more than 2 MiB and was stopped \(write the backup to a file, not to stdout\)/m);
+    expect(result.stderr).not.toContain('did not finish');
+    expect(project.dbExists()).toBe(false);
+  });
+
   it('does not run outside a protected environment, whether set in the file or MIGRATOR_BACKUP_COMMAND', async ({ expect, onTestFinished }) => {
     const project = setUp(onTestFinished, { command: RECORDING_HOOK });
     const up = runDoc(await project.run(['up', '--env', 'dev', '--target', '1', '--json']));
     expect(hookEnv(project)).toBeUndefined();
+    // The variable may not replace the file's command (exit 3, nothing run)...
+    const replaced = await project.run(['down', '--env', 'dev'], { env: { MIGRATOR_BACKUP_COMMAND: 'echo ran > env-hook.txt' } });
+    expect(replaced.code, show(replaced)).toBe(EXIT.config);
+    expect(replaced.stderr).toContain('would replace the backup.command the config file sets');
+    // ...but sets one where the file has none, which still runs only where protected.
+    writeConfig(project, {});
     const down = runDoc(await project.run(['down', '--env', 'dev', '--json'], { env: { MIGRATOR_BACKUP_COMMAND: 'echo ran > env-hook.txt' } }));
     expect(fs.existsSync(path.join(project.dir, 'env-hook.txt'))).toBe(false);
     expect(hookEnv(project)).toBeUndefined();
@@ -311,7 +326,10 @@ describe.concurrent('backup hook and recovery point on PostgreSQL', () => {
       expect(plainDoc.recoveryPoint).toMatchObject({ kind: 'wal_lsn', value: expect.stringMatching(/^[0-9A-F]+\/[0-9A-F]+$/) });
 
       // A failing hook whose stderr repeats a secret: refused, audited, and the secret scrubbed.
+      // (Set by the variable, so the file holds none meanwhile: the variable may not replace it.)
+      writeConfig(project, {});
       const failed = await cli(['up', '--env', 'prod'], { MIGRATOR_PASSWORD: password, MIGRATOR_BACKUP_COMMAND: 'echo "login with $MIGRATOR_PASSWORD refused" >&2; exit 1' });
+      writeConfig(project, { command: RECORDING_HOOK });
       expect(failed.code, show(failed)).toBe(EXIT.notPermitted);
       expect(failed.stderr).toMatch(/^ {4}login with \*\*\* refused$/m);
       expect(`${failed.stdout}${failed.stderr}`).not.toContain(password);

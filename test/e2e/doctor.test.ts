@@ -59,7 +59,7 @@ describe.concurrent('migrate doctor on SQLite', () => {
     expect(doc).toMatchObject({ ok: true, target: 'SQLite sqlite:./migrator.db', command: 'status' });
     expect(doc.checks.map((c) => c.name)).toEqual(['connection', 'server', 'privilege', 'metadata', 'disk', 'lock', 'pending']);
     expect(doc.checks[2]).toMatchObject({ status: 'ok', subject: expect.stringMatching(/^read \/.*migrator\.db$/) });
-    expect(doc.checks.find((c) => c.name === 'metadata')?.detail).toBe('format 1');
+    expect(doc.checks.find((c) => c.name === 'metadata')?.detail).toBe('format 2');
     expect(doc.checks.find((c) => c.name === 'pending')?.detail).toBe('none: the database is up to date with the files');
   });
 
@@ -102,7 +102,7 @@ describe.concurrent('migrate doctor on SQLite', () => {
     db.close();
     const result = await p.run(['doctor']);
     expect(result.code, show(result)).toBe(EXIT.stateDisagrees);
-    expect(result.stdout).toMatch(/^ {2}FAIL {2}metadata {4}format 99, newer than the 1 this migrator understands$/m);
+    expect(result.stdout).toMatch(/^ {2}FAIL {2}metadata {4}format 99, newer than the 2 this migrator understands$/m);
     expect(result.stdout).toMatch(/^ {2}\? {5}pending {5}cannot count the pending migrations/m);
     expect(result.stderr).toMatch(/^error\[E_METADATA_VERSION\]: 1 pre-flight check failed for "up" on SQLite \S+: metadata \(format 99, /m);
     const json = await p.run(['doctor', '--json']);
@@ -135,7 +135,7 @@ describe.concurrent('migrate doctor on SQLite', () => {
 const PROTECTED = 'environments:\n  prod:\n    protected: true\n';
 
 describe.concurrent('automatic pre-flight before up in a protected environment', () => {
-  it('runs before up (not for dry runs, not unprotected) and refuses a newer metadata format with E_PREFLIGHT, changing nothing', async ({ expect, onTestFinished }) => {
+  it('runs before up (not for dry runs, not unprotected) and refuses a newer metadata format with E_METADATA_VERSION (exit 6, as unprotected), changing nothing', async ({ expect, onTestFinished }) => {
     const p = new Project({ onTestFinished });
     writeFileSync(path.join(p.dir, 'migrator.config.yaml'), PROTECTED);
     p.write('V1__a.sql', V1);
@@ -148,12 +148,12 @@ describe.concurrent('automatic pre-flight before up in a protected environment',
     db.prepare(`UPDATE migrator_meta SET value = '99' WHERE key = 'format'`).run();
     db.close();
     const refused = await p.run(['up', '--env', 'prod']);
-    expect(refused.code, show(refused)).toBe(EXIT.notPermitted);
-    expect(refused.stdout).toMatch(/^ {2}FAIL {2}metadata {4}format 99, newer than the 1 this migrator understands$/m);
-    expect(refused.stderr).toMatch(/^error\[E_PREFLIGHT\]: "up" refused in the protected environment prod: 1 pre-flight check failed: metadata \(format 99, /m);
+    expect(refused.code, show(refused)).toBe(EXIT.stateDisagrees);
+    expect(refused.stdout).toMatch(/^ {2}FAIL {2}metadata {4}format 99, newer than the 2 this migrator understands$/m);
+    expect(refused.stderr).toMatch(/^error\[E_METADATA_VERSION\]: "up" refused in the protected environment prod: 1 pre-flight check failed: metadata \(format 99, /m);
     expect(refused.stderr).toMatch(/^ {2}hint: Nothing was changed\. .*Run "migrate doctor --env prod --for up" for the full report\.$/m);
     p.withDb((check) => expect(check.prepare(`SELECT name FROM sqlite_master WHERE name = 'b'`).all()).toEqual([]));
-    // Unprotected, there is no pre-flight: up itself refuses the format (exit 6).
+    // Unprotected, there is no pre-flight: up itself refuses the format, with the same exit code.
     const plain = await p.run(['up']);
     expect(plain.stdout).not.toContain('Pre-flight');
     expect(plain.code).toBe(EXIT.stateDisagrees);
@@ -171,7 +171,7 @@ describe.concurrent('automatic pre-flight before up in a protected environment',
     const refused = await p.run(['up', '--env', 'prod', '--url', role.url, '--log-level', 'warn'], { env: { MIGRATOR_PASSWORD: 'x' } });
     expect(refused.code, show(refused)).toBe(EXIT.notPermitted);
     expect(refused.stdout).toMatch(/^ {2}FAIL {2}privilege {3}CREATE on schema public: missing CREATE/m);
-    expect(refused.stderr).toMatch(/^error\[E_PREFLIGHT\]: "up" refused in the protected environment prod: 1 pre-flight check failed: privilege CREATE on schema public$/m);
+    expect(refused.stderr).toMatch(/^error\[E_PRIVILEGE\]: "up" refused in the protected environment prod: 1 pre-flight check failed: privilege CREATE on schema public$/m);
     expect(refused.stderr).toContain(`GRANT CREATE ON SCHEMA "public" TO "${role.name}"`);
     expect(await metadataTables(target, p)).toEqual([]);
   });

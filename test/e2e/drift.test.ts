@@ -190,3 +190,40 @@ describe('verify --accept is guarded as repair is', () => {
     expect(confirmed.stdout).toMatch(/^Nothing to accept/m);
   });
 });
+
+describe('sqlite: drift found by a run before its steps', () => {
+  it('is logged as a warning and kept in the run.started audit row, not silently absorbed', async ({ onTestFinished }) => {
+    const project = new Project({ onTestFinished });
+    project.write('V1__a.sql', 'CREATE TABLE a (id INTEGER);\n');
+    expect((await project.run(['up'])).code).toBe(EXIT.ok);
+    const db = new Database(project.dbPath);
+    db.exec('CREATE TABLE by_hand (x INTEGER)');
+    db.close();
+    project.write('V2__b.sql', 'CREATE TABLE b (id INTEGER);\n');
+    const up = await project.run(['up']);
+    expect(up.code, show(up)).toBe(EXIT.ok);
+    expect(up.stderr).toContain('the schema changed outside migrator since the last recorded snapshot (1 line)');
+    project.withDb((check) => {
+      const detail = check.prepare("SELECT detail FROM migrator_audit WHERE event = 'run.started' ORDER BY id DESC LIMIT 1").pluck().get() as string;
+      expect(JSON.parse(detail).driftBefore).toEqual({ added: ['table by_hand CREATE TABLE by_hand (x INTEGER)'], removed: [], lines: 1 });
+      const first = check.prepare("SELECT detail FROM migrator_audit WHERE event = 'run.started' ORDER BY id LIMIT 1").pluck().get() as string;
+      expect(JSON.parse(first)).not.toHaveProperty('driftBefore');
+    });
+    // The new snapshot holds it: verify is clean again, and the audit row is where it went.
+    expect((await project.run(['verify'])).code).toBe(EXIT.ok);
+  });
+});
+
+describe('sqlite: verify --accept on a database that does not exist', () => {
+  it('exits 2 naming the target and creates nothing (a mistyped URL does not become a database)', async ({ onTestFinished }) => {
+    const project = new Project({ onTestFinished });
+    const before = project.listing();
+    const result = await project.run(['verify', '--accept', '--url', 'sqlite:./typo.db']);
+    expect(result.code, show(result)).toBe(EXIT.usage);
+    expect(result.stderr).toMatch(/^error\[E_USAGE\]: nothing to accept: SQLite sqlite:\.\/typo\.db is empty/m);
+    expect(project.listing()).toEqual(before);
+    const stray = await project.run(['verify', '--confirm', 'prod']);
+    expect(stray.code).toBe(EXIT.usage);
+    expect(stray.stderr).toContain('--confirm goes with --accept');
+  });
+});

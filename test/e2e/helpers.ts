@@ -61,8 +61,10 @@ export interface RunningCli {
 const DROPPED_ENV = new Set([
   'DATABASE_URL', 'CI', 'CONTINUOUS_INTEGRATION', 'BUILD_NUMBER', 'BUILD_ID', 'RUN_ID',
   'FORCE_COLOR', 'NO_COLOR', 'NODE_OPTIONS', 'NODE_ENV', 'TF_BUILD', 'JENKINS_URL', 'TEAMCITY_VERSION',
+  'TRACEPARENT', 'TRACESTATE',
 ]);
-const DROPPED_PREFIXES = ['MIGRATOR_', 'GITHUB_', 'GITLAB_', 'RUNNER_', 'CIRCLE', 'TRAVIS', 'BUILDKITE', 'DRONE', 'VITEST', 'PG', 'MYSQL'];
+// OTEL_: a collector configured on the machine must not receive (or slow down) every test's run.
+const DROPPED_PREFIXES = ['MIGRATOR_', 'GITHUB_', 'GITLAB_', 'RUNNER_', 'CIRCLE', 'TRAVIS', 'BUILDKITE', 'DRONE', 'VITEST', 'PG', 'MYSQL', 'OTEL_'];
 
 /**
  * The environment a user's shell would give the CLI: ours, minus anything that would change what

@@ -241,6 +241,21 @@ describe.concurrent('validate --rehearse on PostgreSQL', () => {
   describe.skipIf(postgres.skip !== undefined)(labelOf('postgres', postgres.skip), () => {
     const pgCase = postgres.engineCase as EngineCase;
 
+    it('in a protected environment, the in-place rehearsal is refused (exit 9) and --scratch-url works', async ({ expect, onTestFinished }) => {
+      const { project, cli, snapshot: snap } = await setUp(pgCase, 'rehearse protected', { onTestFinished });
+      writeAll(project, CLEAN);
+      fs.writeFileSync(path.join(project.dir, 'migrator.config.yaml'), 'environments:\n  prod:\n    protected: true\n');
+      await expectExit(cli, EXIT.ok, ['up', '--target', '1', '--env', 'prod']);
+      const before = await snap();
+      const refused = await expectExit(cli, EXIT.notPermitted, ['validate', '--rehearse', '--env', 'prod']);
+      expect(refused.stderr).toMatch(/^error\[E_NOT_PERMITTED\]: validate --rehearse would run the pending migrations on PostgreSQL .* itself, inside a transaction rolled back at the end, and prod is a protected environment$/m);
+      expect(refused.stderr).toMatch(/hint: Their table locks and sequence changes .*--scratch-url/);
+      expect(await snap()).toBe(before);
+      const scratch = await expectExit(cli, EXIT.ok, ['validate', '--rehearse', '--env', 'prod', '--scratch-url', await scratchDatabase(pgCase, { onTestFinished })]);
+      expect(scratch.stdout).toMatch(/^Rehearsed on the scratch database PostgreSQL /m);
+      expect(await snap()).toBe(before);
+    });
+
     it.for([
       { kind: 'CREATE INDEX CONCURRENTLY alone in a file', file: 'CREATE INDEX CONCURRENTLY a_n ON a (n);\n' },
       { kind: '-- migrate:transaction off', file: '-- migrate:transaction off\nCREATE TABLE t3 (id INTEGER);\n' },
@@ -435,6 +450,16 @@ const ADDRESSINGS: ReadonlyArray<{ readonly as: string; readonly other: (url: st
       // Plain TCP is what the test servers speak; a URL that already sets TLS is left alone.
       if (parsed.searchParams.has(key)) return undefined;
       parsed.searchParams.set(key, value);
+      return parsed.toString();
+    },
+  },
+  {
+    // Another schema of the same database is still that database: a migration may name any schema.
+    as: 'another search_path (PostgreSQL) of the same database',
+    other: (url) => {
+      const parsed = new URL(url);
+      if (!parsed.protocol.startsWith('postgres')) return undefined;
+      parsed.searchParams.set('options', '-csearch_path=scratch');
       return parsed.toString();
     },
   },

@@ -164,9 +164,9 @@ describe.concurrent('migrate unlock on SQLite', () => {
 const cases = (await engineCases(['postgres', 'mysql'])).filter((c) => c.engine !== 'sqlite');
 
 /** A plain connection to the target's database, closed when the test finishes. */
-async function connect(target: Target, onTestFinished: (fn: () => Promise<void>) => void): Promise<{ query(sql: string): Promise<Array<Record<string, unknown>>>; id: number }> {
+async function connect(target: Target, onTestFinished: (fn: () => Promise<void>) => void, applicationName = 'unlock-e2e-holder'): Promise<{ query(sql: string): Promise<Array<Record<string, unknown>>>; id: number }> {
   if (target.engine === 'postgres') {
-    const client = new pg.Client({ connectionString: target.url, application_name: 'unlock-e2e-holder' });
+    const client = new pg.Client({ connectionString: target.url, application_name: applicationName });
     client.on('error', () => undefined);
     await client.connect();
     onTestFinished(() => client.end().catch(() => undefined));
@@ -192,6 +192,31 @@ const EXPIRE_LEASE = {
     acquired_at = UNIX_TIMESTAMP() * 1000 - 300000, heartbeat_at = UNIX_TIMESTAMP() * 1000 - 120000, expires_at = UNIX_TIMESTAMP() * 1000 - 60000,
     generation = generation + 1 WHERE id = 1`,
 };
+
+/** A run's lease with a short lease (the test-only switch): its expiry is seconds away, not a minute. */
+const SHORT_LEASE = { ...TABLE, MIGRATOR_TEST_LEASE_MS: '1500' };
+const SLEEP = { postgres: (seconds: number) => `SELECT pg_sleep(${seconds})`, mysql: (seconds: number) => `SELECT SLEEP(${seconds})` };
+/** How many sessions run the statement that starts with `sql`, as the server lists them. */
+const RUNNING = {
+  postgres: (sql: string) => `SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'active' AND query LIKE '${sql}%'`,
+  mysql: (sql: string) => `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE '${sql}%'`,
+};
+/** The lease of a run whose migrate process is gone while its connection still executes a statement. */
+const BUSY_LEASE = {
+  postgres: `UPDATE migrator_lock SET run_id = 'dead-run', actor = 'ghost', host = 'gone-host', pid = 4242, acquired_at = clock_timestamp(),
+    heartbeat_at = clock_timestamp() - interval '2 minutes', expires_at = clock_timestamp() - interval '1 minute', backend_pid = pg_backend_pid(),
+    generation = generation + 1 WHERE id = 1`,
+  mysql: `UPDATE migrator_lock SET run_id = 'dead-run', actor = 'ghost', host = 'gone-host', pid = 4242, pid_scope = 'gone-host pid:[1]',
+    acquired_at = UNIX_TIMESTAMP() * 1000 - 300000, heartbeat_at = UNIX_TIMESTAMP() * 1000 - 120000, expires_at = UNIX_TIMESTAMP() * 1000 - 60000,
+    connection_id = CONNECTION_ID(), connection_server = CONCAT(@@hostname, ':', @@port), generation = generation + 1 WHERE id = 1`,
+};
+
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  for (const started = Date.now(); !(await check());) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 describe.concurrent('migrate unlock on the server engines', () => {
   for (const engineCase of cases) {
@@ -238,6 +263,64 @@ describe.concurrent('migrate unlock on the server engines', () => {
       project.write('V2__two.sql', V2);
       const up = await project.run(['up', '--url', target.url, '--lock-timeout', '2s'], { env: TABLE });
       expect(up.code, up.stderr).toBe(EXIT.ok);
+    });
+
+    it.skipIf(engineCase.skip !== undefined)(`${engine}, lock.strategy table: a run inside a statement longer than its lease keeps the lock; unlock and a second up are refused`, async ({ expect, onTestFinished }) => {
+      const project = new Project({ onTestFinished });
+      const target = await createTarget(engineCase, project, `unlock long ${engine}`, { onTestFinished });
+      // Long enough for three CLI runs while it sleeps, also on a busy machine.
+      const statement = SLEEP[engine](10);
+      project.write('V1__long.sql', `${statement};\n`);
+      const holder = project.start(['up', '--url', target.url], { env: SHORT_LEASE, timeoutMs: 25_000 });
+      await waitFor(async () => Number((await target.rows<{ n: number }>(RUNNING[engine](statement)))[0]?.n) > 0, 'the long statement');
+      // Two lease lengths into the statement: without a heartbeat beside it, the lease expired.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+
+      const refused = await project.run(['unlock', '--url', target.url], { env: SHORT_LEASE });
+      expect(refused.code, refused.stderr).toBe(EXIT.lockTimeout);
+      expect(refused.stderr).toMatch(/^error\[E_LOCK_HELD\]: /m);
+      const forced = await project.run(['unlock', '--url', target.url, '--force'], { env: SHORT_LEASE });
+      expect(forced.code, forced.stderr).toBe(EXIT.lockTimeout);
+      // PostgreSQL records no pid scope: the busy connection is what refuses --force. MySQL sees the live process first.
+      expect(forced.stderr).toContain(engine === 'postgres' ? 'is still busy' : `its process ${String(holder.child.pid)} is still running on this host`);
+      const second = await project.run(['up', '--url', target.url, '--lock-timeout', '1s'], { env: SHORT_LEASE });
+      expect(second.code, second.stderr).toBe(EXIT.lockTimeout);
+      expect(second.stderr).toMatch(/^error\[E_LOCK_TIMEOUT\]: /m);
+
+      const done = await holder.result;
+      expect(done.code, done.stderr).toBe(EXIT.ok);
+      expect(done.stderr).not.toContain('E_LOCK_LOST');
+      expect(await target.history()).toMatchObject([{ version: '1', state: 'applied' }]);
+      expect((await target.auditEvents()).map((row) => row.event)).not.toContain('unlock');
+    }, 30_000);
+
+    it.skipIf(engineCase.skip !== undefined)(`${engine}, lock.strategy table: an expired lease whose holder connection still executes is refused, also with --force, until that session ends`, async ({ expect, onTestFinished }) => {
+      const project = new Project({ onTestFinished });
+      const target = await createTarget(engineCase, project, `unlock busy ${engine}`, { onTestFinished });
+      await applied(project, TABLE, ['--url', target.url]);
+      const holder = await connect(target, onTestFinished, 'migrator 0.0.9 gone-host 4242');
+      await holder.query(BUSY_LEASE[engine]);
+      const statement = SLEEP[engine](20);
+      const running = holder.query(statement).catch(() => undefined);
+      await waitFor(async () => Number((await target.rows<{ n: number }>(RUNNING[engine](statement)))[0]?.n) > 0, 'the holder statement');
+      const terminate = engine === 'postgres' ? `SELECT pg_terminate_backend(${holder.id})` : `KILL ${holder.id}`;
+
+      const refused = await project.run(['unlock', '--url', target.url, '--force', '--json'], { env: TABLE });
+      expect(refused.code, refused.stderr).toBe(EXIT.lockTimeout);
+      const doc = jsonDoc<{ error: { code: string; message: string; hint: string } }>(refused.stdout);
+      expect(doc).toMatchObject({ ok: false, error: { code: 'E_LOCK_HELD', details: { released: false, lock: { lease: { expired: true, connection: { status: 'busy', session: { id: holder.id, terminate } } } } } } });
+      expect(doc.error.message).toMatch(new RegExp(`its lease expired at \\S+, but its server session ${holder.id}\\b.* is still busy$`));
+      expect(doc.error.hint).toContain(terminate);
+      const up = await project.run(['up', '--url', target.url, '--lock-timeout', '1s'], { env: TABLE });
+      expect(up.code, up.stderr).toBe(EXIT.lockTimeout);
+
+      // What the hint says, run from another connection, ends the statement; then the lease is stale.
+      const admin = await connect(target, onTestFinished);
+      await admin.query(terminate);
+      await running;
+      const released = await project.run(['unlock', '--url', target.url, '--json'], { env: TABLE });
+      expect(released.code, released.stderr).toBe(EXIT.ok);
+      expect(jsonDoc(released.stdout)).toMatchObject({ ok: true, released: true, because: 'expired' });
     });
   }
 });

@@ -17,7 +17,8 @@ import type { Server, TestDatabase } from '../support/databases.js';
 import { auditEntry, describeDriverConformance, historyRow } from '../conformance/driver-conformance.js';
 import type { ConformanceTarget } from '../conformance/driver-conformance.js';
 import { describeLockContention } from '../conformance/lock-contention.js';
-import { describeUnlockConformance } from '../conformance/unlock-conformance.js';
+import { describeUnlockConformance, type ServerSql } from '../conformance/unlock-conformance.js';
+import { describeAuditConformance } from '../conformance/audit-conformance.js';
 
 const { server, skip } = await findServer('mysql');
 if (skip !== undefined) console.warn(skip);
@@ -51,13 +52,19 @@ function target(lockStrategy: ServerDriverOptions['lockStrategy']): ConformanceT
   };
 }
 
+const SQL: ServerSql = {
+  sleep: (seconds) => `SELECT SLEEP(${seconds})`,
+  expireLease: 'UPDATE migrator_lock SET expires_at = 0 WHERE id = 1',
+};
+
 describe.skipIf(!server)('MySQL', () => {
   describeDriverConformance('MySQL (advisory)', target('advisory'));
   describeDriverConformance('MySQL (table)', target('table'));
   describeLockContention('MySQL (advisory)', target('advisory'));
   describeLockContention('MySQL (table)', target('table'));
   describeUnlockConformance('MySQL (advisory)', target('advisory'));
-  describeUnlockConformance('MySQL (table)', target('table'));
+  describeUnlockConformance('MySQL (table)', target('table'), SQL);
+  describeAuditConformance('MySQL', target('advisory'));
 
   describe('MySQL driver', () => {
     let cleanups: Array<() => Promise<unknown>> = [];
@@ -94,7 +101,7 @@ describe.skipIf(!server)('MySQL', () => {
         const mariadb = await isMariaDb(driver);
         const timeout = await driver.queryValue(mariadb ? 'SELECT @@max_statement_time' : 'SELECT @@max_execution_time');
         expect(Number(timeout)).toBe(mariadb ? 1.5 : 1_500);
-        expect(driver.capabilities).toEqual({ transactionalDdl: false, statementTimeout: mariadb });
+        expect(driver.capabilities).toEqual({ transactionalDdl: false, statementTimeout: mariadb, auditAppendWithoutLock: true });
         const url = new URL(db.url);
         expect(driver.label).toBe(`MySQL ${url.username}@${url.hostname}:${url.port || 3306}/${db.name}`);
         const short = await open(db.url, { ddlLockTimeoutMs: 200 });
@@ -314,6 +321,66 @@ CALL fill(3);
         await sleep(350);
         expect(a.lockLost()).toBe(true);
         await expect(a.unlock()).rejects.toMatchObject({ code: 'E_LOCK_LOST' });
+      });
+
+      it('renews on a heartbeat connection of its own; records the holder connection and its server', async () => {
+        const db = await database('heartbeat');
+        const connection = await raw(db.url);
+        const ours = async (): Promise<number[]> => {
+          const [rows] = await connection.query({ sql: 'SELECT ID FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID() ORDER BY ID', rowsAsArray: true });
+          return (rows as number[][]).map((row) => Number(row[0]));
+        };
+        const a = await open(db.url, { lockStrategy: 'table', leaseMs: 900 });
+        expect(await ours()).toHaveLength(1);
+        await a.tryLock(owner('run-a'));
+        const [[lease]] = await connection.query({ sql: "SELECT connection_id, connection_server = CONCAT(@@hostname, ':', @@port) FROM migrator_lock WHERE id = 1", rowsAsArray: true }) as unknown as [[[number, number]]];
+        expect(lease[1]).toBe(1);
+        const beat = (await ours()).filter((id) => id !== Number(lease[0]));
+        expect(beat).toHaveLength(1);
+        // Killed mid-run, the heartbeat falls back to the run's connection while that is idle.
+        await connection.query(`KILL ${beat[0] ?? 0}`);
+        await sleep(1_500);
+        await expect(a.assertLock()).resolves.toBeUndefined();
+        expect(a.lockLost()).toBe(false);
+        await a.unlock();
+        const [[cleared]] = await connection.query({ sql: 'SELECT connection_id, connection_server FROM migrator_lock WHERE id = 1', rowsAsArray: true }) as unknown as [[[unknown, unknown]]];
+        expect(cleared).toEqual([null, null]);
+        await a.close();
+        await sleep(100);
+        expect(await ours()).toEqual([]);
+      });
+
+      it('adds connection_server to a lease table made before it', async () => {
+        const db = await database('upgrade');
+        const connection = await raw(db.url);
+        await connection.query(`CREATE TABLE migrator_lock (id TINYINT NOT NULL PRIMARY KEY, run_id VARCHAR(255) NULL, actor TEXT NULL, host TEXT NULL,
+          pid BIGINT NULL, pid_scope TEXT NULL, acquired_at BIGINT NULL, heartbeat_at BIGINT NULL, expires_at BIGINT NULL,
+          generation BIGINT NOT NULL DEFAULT 0, connection_id BIGINT NULL) ENGINE=InnoDB`);
+        const a = await open(db.url, { lockStrategy: 'table' });
+        expect(await a.tryLock(owner('run-a'))).toEqual({ acquired: true });
+        const reader = await open(db.url, { lockStrategy: 'table', readOnly: true });
+        expect(await reader.inspectLock()).toMatchObject({ state: 'held', lease: { connection: { status: 'idle', session: { terminate: expect.stringMatching(/^KILL \d+$/) } } } });
+        await a.unlock();
+      });
+
+      it('fails tryLock with E_CONNECT, taking nothing, when the heartbeat connection cannot be opened', async () => {
+        const db = await database('one connection');
+        const admin = await raw(requireServer().url);
+        const user = `migrator_one_${process.pid}`;
+        await admin.query(`DROP USER IF EXISTS '${user}'@'%'`);
+        await admin.query(`CREATE USER '${user}'@'%' WITH MAX_USER_CONNECTIONS 1`);
+        cleanups.push(async () => {
+          const dropper = await mysql.createConnection({ uri: requireServer().url });
+          await dropper.query(`DROP USER IF EXISTS '${user}'@'%'`).finally(() => dropper.end());
+        });
+        await admin.query(`GRANT ALL ON \`${new URL(db.url).pathname.slice(1)}\`.* TO '${user}'@'%'`);
+        const url = new URL(db.url);
+        url.username = user;
+        url.password = '';
+        const driver = await open(url.toString(), { lockStrategy: 'table' });
+        const error = await failure(driver.tryLock(owner('run-a')));
+        expect(error).toMatchObject({ code: 'E_CONNECT', message: expect.stringMatching(/^cannot open the lease heartbeat connection to MySQL .*max_user_connections/) });
+        expect(await driver.inspectLock()).toMatchObject({ state: 'free' });
       });
 
       it('an expired lease goes to the next run; a live one is renewed by the heartbeat', async () => {

@@ -5,8 +5,10 @@ import { MigratorError } from '../../src/core/errors.js';
 import { advisoryKey, openPostgres, transactionPoolingError } from '../../src/drivers/postgres/driver.js';
 import { describeDriverConformance, auditEntry, historyRow, type ConformanceTarget } from '../conformance/driver-conformance.js';
 import { describeLockContention } from '../conformance/lock-contention.js';
-import { describeUnlockConformance } from '../conformance/unlock-conformance.js';
+import { describeUnlockConformance, type ServerSql } from '../conformance/unlock-conformance.js';
+import { describeAuditConformance } from '../conformance/audit-conformance.js';
 import { truncateName } from '../../src/drivers/postgres/session.js';
+import { heartbeatName } from '../../src/drivers/postgres/lease.js';
 import { createDatabase, findServer, type Server, type TestDatabase } from '../support/databases.js';
 
 const { server, skip } = await findServer('postgres');
@@ -36,13 +38,19 @@ function target(lockStrategy: 'advisory' | 'table'): ConformanceTarget {
   };
 }
 
+const SQL: ServerSql = {
+  sleep: (seconds) => `SELECT pg_sleep(${seconds})`,
+  expireLease: `UPDATE migrator_lock SET expires_at = clock_timestamp() - interval '1 minute' WHERE id = 1`,
+};
+
 describe.skipIf(!server)('PostgreSQL', () => {
   describeDriverConformance('PostgreSQL (advisory)', target('advisory'));
   describeDriverConformance('PostgreSQL (table)', target('table'));
   describeLockContention('PostgreSQL (advisory)', target('advisory'));
   describeLockContention('PostgreSQL (table)', target('table'));
   describeUnlockConformance('PostgreSQL (advisory)', target('advisory'));
-  describeUnlockConformance('PostgreSQL (table)', target('table'));
+  describeUnlockConformance('PostgreSQL (table)', target('table'), SQL);
+  describeAuditConformance('PostgreSQL', target('advisory'));
 
   describe('PostgreSQL driver', () => {
     let database: TestDatabase;
@@ -81,7 +89,15 @@ describe.skipIf(!server)('PostgreSQL', () => {
         expect(await driver.queryValue('SHOW application_name')).toBe('migrator 1.2.3 host-a 42');
         expect(await driver.queryValue('SHOW default_transaction_read_only')).toBe('off');
         expect(driver.label).toBe(`PostgreSQL postgres@127.0.0.1:5432/${database.name}`);
-        expect(driver.capabilities).toEqual({ transactionalDdl: true, statementTimeout: true });
+        // The server's default_transaction_isolation is read committed.
+        expect(driver.capabilities).toEqual({ transactionalDdl: true, statementTimeout: true, auditAppendWithoutLock: true });
+      });
+
+      it('does not let audit rows be appended without the lock where transactions default to repeatable read', async () => {
+        const client = await raw();
+        await client.query(`ALTER DATABASE ${pg.escapeIdentifier(database.name)} SET default_transaction_isolation = 'repeatable read'`);
+        // A lock holder's transaction would keep a snapshot older than such a row, and fail to re-chain.
+        expect((await open()).capabilities.auditAppendWithoutLock).toBe(false);
       });
 
       it('has no statement timeout by default and cuts application_name to 63 bytes', async () => {
@@ -108,10 +124,12 @@ describe.skipIf(!server)('PostgreSQL', () => {
       it('runs DO blocks and several statements through the simple protocol; queryValue keeps types and duplicate columns', async () => {
         const driver = await open();
         await driver.execute(statement('DO $$ BEGIN CREATE TABLE do_t (id int); END $$'));
-        await driver.execute(statement('INSERT INTO do_t VALUES (1); INSERT INTO do_t VALUES (2)'));
+        expect(await driver.execute(statement('INSERT INTO do_t VALUES (1); INSERT INTO do_t VALUES (2)'))).toEqual({ rows: 2 });
         expect(await driver.queryValue('SELECT count(*) = 2 FROM do_t')).toBe(true);
         expect(await driver.queryValue("SELECT 'a' AS x, 'b' AS x")).toBe('a');
         expect(await driver.queryValue('SELECT id FROM do_t WHERE id > 5')).toBeUndefined();
+        // With a timeout the statement runs between two SETs: their tags are not counted.
+        expect(await driver.execute(statement('UPDATE do_t SET id = id + 10; CREATE TABLE t_as AS SELECT * FROM do_t'), { timeoutMs: 5000 })).toEqual({ rows: 2 });
       });
 
       it('read-only: reads, refuses writes with a plain Error, and creates nothing', async () => {
@@ -242,6 +260,65 @@ describe.skipIf(!server)('PostgreSQL', () => {
         await expect(b.assertLock()).resolves.toBeUndefined();
         expect(await value(client, 'SELECT run_id FROM migrator_lock')).toBe('run-b');
         await b.unlock();
+      });
+
+      it('renews on a heartbeat connection of its own, named after the run; records the holder backend', async () => {
+        const a = await open({ lockStrategy: 'table', leaseMs: 900 });
+        const client = await raw();
+        expect(await value(client, `SELECT count(*)::int FROM pg_stat_activity WHERE application_name = $1`, [`${APP} heartbeat`])).toBe(0);
+        await a.tryLock(owner('run-a'));
+        const beat = await value(client, `SELECT pid FROM pg_stat_activity WHERE application_name = $1`, [`${APP} heartbeat`]);
+        expect(beat).toEqual(expect.any(Number));
+        const backend = await value(client, 'SELECT backend_pid FROM migrator_lock WHERE id = 1');
+        expect(backend).not.toBe(beat);
+        expect(await value(client, 'SELECT application_name FROM pg_stat_activity WHERE pid = $1', [backend])).toBe(APP);
+        // Killed mid-run, the heartbeat falls back to the run's connection while that is idle.
+        await client.query('SELECT pg_terminate_backend($1)', [beat]);
+        await sleep(1_500);
+        await expect(a.assertLock()).resolves.toBeUndefined();
+        expect(a.lockLost()).toBe(false);
+        expect(await value(client, 'SELECT expires_at > clock_timestamp() FROM migrator_lock WHERE id = 1')).toBe(true);
+        await a.unlock();
+        expect(await value(client, 'SELECT backend_pid FROM migrator_lock WHERE id = 1')).toBeNull();
+        await a.close();
+        expect(await value(client, `SELECT count(*)::int FROM pg_stat_activity WHERE application_name LIKE $1`, [`${APP}%`])).toBe(0);
+      });
+
+      it('adds the backend column to a lease table made before it, and then records the holder backend', async () => {
+        const client = await raw();
+        await client.query(`CREATE TABLE migrator_lock (id integer PRIMARY KEY CHECK (id = 1), run_id text, actor text, host text, pid integer,
+          acquired_at timestamptz, heartbeat_at timestamptz, expires_at timestamptz, generation bigint NOT NULL DEFAULT 0)`);
+        await client.query('INSERT INTO migrator_lock (id, generation) VALUES (1, 7)');
+        const a = await open({ lockStrategy: 'table' });
+        const reader = await open({ lockStrategy: 'table', readOnly: true });
+        expect(await a.tryLock(owner('run-a'))).toEqual({ acquired: true });
+        expect(await value(client, 'SELECT backend_pid FROM migrator_lock WHERE id = 1')).toEqual(expect.any(Number));
+        expect(await reader.inspectLock()).toMatchObject({ state: 'held', lease: { generation: '8', connection: { status: 'idle' } } });
+        await a.unlock();
+      });
+
+      it('a heartbeat name that would not fit keeps its suffix within 63 bytes', () => {
+        expect(heartbeatName('migrator 0.1.0 short 42')).toBe('migrator 0.1.0 short 42 heartbeat');
+        const name = heartbeatName(`migrator 0.1.0 ${'h'.repeat(80)} 42`);
+        expect(Buffer.byteLength(name)).toBeLessThanOrEqual(63);
+        expect(name.endsWith(' heartbeat')).toBe(true);
+      });
+
+      it('fails tryLock with E_CONNECT, taking nothing, when the heartbeat connection cannot be opened', async () => {
+        const client = await raw();
+        const role = `migrator_one_${process.pid}`;
+        await client.query(`DROP ROLE IF EXISTS ${role}`);
+        await client.query(`CREATE ROLE ${role} LOGIN CONNECTION LIMIT 1`);
+        closers.push(() => client.query(`DROP ROLE IF EXISTS ${role}`));
+        const url = new URL(database.url);
+        url.username = role;
+        url.password = '';
+        const driver = await open({ url: url.toString(), lockStrategy: 'table' });
+        const error = await rejection(driver.tryLock(owner('run-a')));
+        expect(error).toMatchObject({ code: 'E_CONNECT', message: expect.stringMatching(/^cannot open the lease heartbeat connection to PostgreSQL .*too many connections for role/) });
+        expect((error as MigratorError).hint).toContain('lock.strategy: table renews its lease on a second connection');
+        expect(await driver.inspectLock()).toMatchObject({ state: 'free' });
+        await driver.close();
       });
 
       it('a holder inside its migration transaction does not make tryLock wait (NOWAIT), and is named', async () => {

@@ -10,6 +10,7 @@ import type { SqliteOpenOptions } from '../../src/drivers/sqlite/driver.js';
 import { describeDriverConformance, historyRow, type ConformanceTarget } from '../conformance/driver-conformance.js';
 import { describeLockContention } from '../conformance/lock-contention.js';
 import { describeUnlockConformance } from '../conformance/unlock-conformance.js';
+import { describeAuditConformance } from '../conformance/audit-conformance.js';
 
 const tempDir = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'migrator-'));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -31,6 +32,7 @@ const sqliteTarget: ConformanceTarget = {
 describeDriverConformance('SQLite', sqliteTarget);
 describeLockContention('SQLite', sqliteTarget);
 describeUnlockConformance('SQLite', sqliteTarget);
+describeAuditConformance('SQLite', sqliteTarget);
 
 describe('SQLite driver', () => {
   let dir: string;
@@ -101,18 +103,18 @@ describe('SQLite driver', () => {
       raw().pragma('journal_mode = WAL');
       const driver = await open();
       expect(driver.label).toBe(`SQLite ${file}`);
-      expect(driver.capabilities).toEqual({ transactionalDdl: true, statementTimeout: false });
+      expect(driver.capabilities).toEqual({ transactionalDdl: true, statementTimeout: false, auditAppendWithoutLock: true });
       await driver.prepareMetadata(1);
       expect(await driver.queryValue('PRAGMA journal_mode')).toBe('wal');
     });
   });
 
   describe('metadata', () => {
-    it('creates the fixed tables and the append-only triggers', async () => {
+    it('creates the fixed tables, the append-only triggers and the unique prev_hash index', async () => {
       await (await open()).prepareMetadata(1);
       await (await open()).tryLock(owner('a'));
       const names = raw().prepare("SELECT name FROM sqlite_master WHERE name LIKE 'migrator_%' ORDER BY name").pluck().all();
-      expect(names).toEqual(['migrator_audit', 'migrator_audit_no_delete', 'migrator_audit_no_update', 'migrator_history', 'migrator_lock', 'migrator_meta']);
+      expect(names).toEqual(['migrator_audit', 'migrator_audit_no_delete', 'migrator_audit_no_update', 'migrator_audit_prev_hash', 'migrator_history', 'migrator_lock', 'migrator_meta']);
     });
 
     it('refuses a newer format with a hint to upgrade migrator', async () => {

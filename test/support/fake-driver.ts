@@ -32,6 +32,10 @@ export interface FakeDriverOptions {
   readonly lockInspection?: LockInspection;
   /** The error `recordSchema` throws, if any (a full disk, a lost connection). */
   readonly failRecordSchema?: Error;
+  /** `capabilities.auditAppendWithoutLock` (default false). */
+  readonly auditAppendWithoutLock?: boolean;
+  /** Rows `execute` reports for a statement (default: `undefined`, an engine that cannot tell). */
+  readonly rowsOf?: (sql: string) => number | undefined;
 }
 
 /** An error as a fake engine raises it: `kind` and `position` are what `describeError` reports. */
@@ -46,7 +50,7 @@ export interface FakeDriver extends Driver {
   readonly executed: string[];
   /** History rows by version, in the order they were last written. */
   readonly history: Map<string, HistoryRow>;
-  /** Audit rows as appended. */
+  /** Audit rows as appended (`readAudit` gives each its 1-based position as id); tests may push rows another session appended. */
   readonly audit: ChainedAuditEntry[];
   /** Format of the metadata tables, `undefined` until `prepareMetadata`; tests may set it. */
   format: number | undefined;
@@ -116,7 +120,7 @@ export function createFakeDriver(options: FakeDriverOptions = {}): FakeDriver {
 
   const driver: FakeDriver = {
     label: 'Fake in-memory database',
-    capabilities: Object.freeze({ transactionalDdl, statementTimeout: false }),
+    capabilities: Object.freeze({ transactionalDdl, statementTimeout: false, auditAppendWithoutLock: options.auditAppendWithoutLock ?? false }),
     syntax: FAKE_SYNTAX,
     executed,
     history,
@@ -195,6 +199,17 @@ export function createFakeDriver(options: FakeDriverOptions = {}): FakeDriver {
       calls.push('readAuditHead');
       return audit.at(-1)?.hash ?? '';
     },
+    async readAudit(filter) {
+      calls.push('readAudit');
+      // Ids are positions (1-based): the fake never deletes rows except by rollback.
+      const matching = audit.map((entry, index) => ({ ...entry, id: index + 1 })).filter((row) =>
+        (filter.since === undefined || row.at >= filter.since)
+        && (filter.version === undefined || [row.version, row.fromVersion, row.toVersion].includes(filter.version))
+        && (filter.actor === undefined || row.actor === filter.actor)
+        && (filter.afterId === undefined || row.id > filter.afterId));
+      if (filter.limit === undefined) return matching;
+      return filter.newest === true ? matching.slice(Math.max(0, matching.length - filter.limit)) : matching.slice(0, filter.limit);
+    },
 
     async begin() {
       calls.push('begin');
@@ -223,6 +238,7 @@ export function createFakeDriver(options: FakeDriverOptions = {}): FakeDriver {
       const error = options.failOn?.(statement.sql, index);
       if (error !== undefined) throw error;
       executed.push(statement.sql);
+      return { rows: options.rowsOf?.(statement.sql) };
     },
     async queryValue(sql) {
       calls.push('queryValue');
@@ -237,7 +253,10 @@ export function createFakeDriver(options: FakeDriverOptions = {}): FakeDriver {
     },
     async appendAudit(entry) {
       write(`appendAudit:${entry.event}`);
+      // As the unique prev_hash index of metadata format 2: one successor per row.
+      if (audit.some((row) => row.prevHash === entry.prevHash)) return false;
       audit.push(entry);
+      return true;
     },
 
     describeError(error) {

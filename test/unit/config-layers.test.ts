@@ -555,6 +555,12 @@ describe('safety keys: what the config file sets may be tightened above it, neve
     expect(error.message).toContain('"enabled" would loosen "rollback: disabled" set by the config file migrator.config.yaml (environments.prod)');
   });
 
+  it('MIGRATOR_BACKUP_COMMAND cannot replace the backup.command of the file, but may set one where the file has none', () => {
+    const error = configError(() => resolveConfig({ file: fileWith({ backup: { command: './backup.sh' } }), env: { MIGRATOR_BACKUP_COMMAND: 'true' }, flags: {} }));
+    expect(error.message).toBe('backup.command (set by environment, MIGRATOR_BACKUP_COMMAND) would replace the backup.command the config file sets');
+    expect(resolveConfig({ file: fileWith({}), env: { MIGRATOR_BACKUP_COMMAND: './backup.sh' }, flags: {} }).config.backup.command).toBe('./backup.sh');
+  });
+
   it('tightening from any layer is fine, and so is an environment block loosening the file\'s top level', () => {
     expect(resolveConfig({ env: { MIGRATOR_PROTECTED: 'true', MIGRATOR_ROLLBACK: 'disabled' }, flags: {} }).config).toMatchObject({ protected: true, rollback: 'disabled' });
     expect(resolveConfig({ file: fileWith({ protected: false }), env: { MIGRATOR_PROTECTED: 'true' }, flags: {} }).config.protected).toBe(true);
@@ -569,9 +575,9 @@ describe('describeConfig', () => {
 
   it('lists every key in table order with its display value and the layer that set it', () => {
     const resolved = resolveConfig({
-      file: fileWith({ url: 'sqlite:./file.db', password: SECRET, lock: { timeout: 90 }, migrations: { dirs: ['db/a', 'db/b'] } }, { prod: { actor: 'release-bot' } }),
+      file: fileWith({ url: 'sqlite:./file.db', password: SECRET, lock: { timeout: 90 }, migrations: { dirs: ['db/a', 'db/b'] }, metrics: { port: 9464 } }, { prod: { actor: 'release-bot', metrics: { file: '/var/lib/node_exporter/migrator.prom' } } }),
       dotenv: dotenvOf({ MIGRATOR_EXECUTION_LOCK_RETRIES: '7' }),
-      env: { DATABASE_URL: 'postgres://app:hunter22@db.internal:5432/orders?sslmode=require' },
+      env: { DATABASE_URL: 'postgres://app:hunter22@db.internal:5432/orders?sslmode=require', MIGRATOR_METRICS_PUSHGATEWAY: 'https://pusher:gw-pa55word@gateway:9091' },
       flags: { 'log.level': 'debug' },
       environment: 'prod',
     });
@@ -595,10 +601,14 @@ describe('describeConfig', () => {
       'backup.command': [undefined, undefined],
       'backup.timeout': ['1h', 'defaults'],
       'rehearsal.scratchUrl': [undefined, undefined],
+      'metrics.file': ['/var/lib/node_exporter/migrator.prom', `file ${FILE} (environments.prod)`],
+      'metrics.pushgateway': ['https://pusher:***@gateway:9091', 'environment'],
+      'metrics.port': ['9464', `file ${FILE}`],
     });
     const printed = JSON.stringify(entries);
     expect(printed).not.toContain(SECRET);
     expect(printed).not.toContain('hunter22');
+    expect(printed).not.toContain('gw-pa55word');
   });
 
   it.each<{ name: string; password: NonNullable<Block['password']>; shown: string; hidden: string }>([

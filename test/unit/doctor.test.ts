@@ -98,9 +98,10 @@ describe('doctorError and preflightError', () => {
     if (message) expect(error?.message).toMatch(message);
   });
 
-  it('the automatic pre-flight refuses with E_PREFLIGHT, keeping each check\'s own code', () => {
+  it('the automatic pre-flight refuses with the worst check\'s own code, as an unprotected run would fail', () => {
     const error = preflightError(failing(noPrivilege, { metadata: { format: 2 } }), 'up', 'prod');
-    expect(error).toMatchObject({ code: 'E_PREFLIGHT', category: 'notPermitted', details: { codes: ['E_METADATA_VERSION', 'E_PRIVILEGE'] } });
+    expect(error).toMatchObject({ code: 'E_METADATA_VERSION', category: 'stateMismatch', details: { codes: ['E_METADATA_VERSION', 'E_PRIVILEGE'] } });
+    expect(preflightError(failing(noPrivilege), 'up', 'prod')).toMatchObject({ code: 'E_PRIVILEGE', category: 'notPermitted' });
     expect(error?.message).toMatch(/^"up" refused in the protected environment prod: 2 pre-flight checks failed/);
     expect(error?.hint).toContain('migrate doctor --env prod --for up');
     expect(preflightError(failing({ lock: heldLease(false, 'alive') }), 'up', 'prod')).toBeUndefined();

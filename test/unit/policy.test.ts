@@ -24,6 +24,7 @@ describe('authorize', () => {
     ['protected: the right --confirm with a --reason passes', { command: 'baseline', protected: true, confirm: 'prod', reason: 'INC-42 adopt legacy schema' }, undefined],
     ['unprotected: no --reason needed', { command: 'down', protected: false }, undefined],
     ['protected: up needs no confirmation', { command: 'up', protected: true }, undefined],
+    ['a reader may validate, but not rehearse (it runs the migrations\' DDL)', { command: 'rehearse', roles: { reader: ['alice'] } }, 'alice may not run "rehearse" in prod: it needs the deployer role, and alice has reader'],
     ['protected: down --dry-run needs no confirmation', { command: 'down', protected: true, dryRun: true }, undefined],
   ])('%s', (_name, input, refusal) => {
     const attempt = () => authorize({ ...base, ...input });

@@ -20,10 +20,11 @@ export function registerBaseline(program: Command, env: CommandEnv): void {
     .action(async (options: BaselineOptions, command: Command) => {
       const session = await env.session(command);
       await session.authorize('baseline', { confirm: options.confirm });
-      const version = await withDriver(session, false, (driver) =>
-        runBaseline({ driver, context: session.context, emit: session.emit, signal: session.io.signal, lockTimeoutMs: session.config.lock.timeoutMs, version: options.version, description: options.description ?? 'baseline' }),
-      );
-      session.output.document({ ok: true, target: session.target, baseline: version });
+      const { version, auditHead } = await withDriver(session, false, async (driver) => ({
+        version: await runBaseline({ driver, context: session.context, emit: session.emit, signal: session.io.signal, lockTimeoutMs: session.config.lock.timeoutMs, version: options.version, description: options.description ?? 'baseline' }),
+        auditHead: await driver.readAuditHead(),
+      }));
+      session.output.document({ ok: true, target: session.target, baseline: version, auditHead });
       session.output.line(`Baselined ${session.target} at version ${version}: migrations up to ${version} count as applied; later ones run with "migrate up".`);
     });
 }

@@ -35,10 +35,11 @@ export function registerRepair(program: Command, env: CommandEnv): void {
       await session.authorize('repair', { confirm: options.confirm });
       const { migrations } = await session.loadMigrations();
       const mark = options.version !== undefined && options.as !== undefined ? { version: options.version, as: options.as } : undefined;
-      const changes = await withDriver(session, false, (driver) =>
-        runRepair({ driver, context: session.context, emit: session.emit, signal: session.io.signal, lockTimeoutMs: session.config.lock.timeoutMs, migrations, mark, only: mark ? undefined : options.version }),
-      );
-      session.output.document({ ok: true, target: session.target, changes });
+      const { changes, auditHead } = await withDriver(session, false, async (driver) => ({
+        changes: await runRepair({ driver, context: session.context, emit: session.emit, signal: session.io.signal, lockTimeoutMs: session.config.lock.timeoutMs, migrations, mark, only: mark ? undefined : options.version }),
+        auditHead: await driver.readAuditHead(),
+      }));
+      session.output.document({ ok: true, target: session.target, changes, auditHead });
       if (changes.length === 0) session.output.line('Nothing to repair: every applied migration matches its file.');
       for (const c of changes) {
         session.output.line(c.change === 'checksum' ? `  version ${c.version}: recorded checksum ${c.from} -> ${c.to}` : `  version ${c.version}: ${c.from} -> ${c.to}`);

@@ -24,6 +24,7 @@ export function registerStatus(program: Command, env: CommandEnv): void {
       const inspection = inspect(migrations, history, { outOfOrder: session.config.order === 'allow-out-of-order' });
       const merged = { ...inspection, problems: [...fileProblems, ...inspection.problems] };
       const pending = merged.entries.filter((e) => e.state === 'pending' || e.state === 'outdated').length;
+      session.emit({ type: 'status.inspected', pending });
       const document = statusJson(merged, session.target) as Record<string, unknown>;
       // Under --check, "ok" answers the check: pending migrations make it false, as the exit code 8 does.
       session.output.document(options.check && pending > 0 ? { ...document, ok: false } : document);

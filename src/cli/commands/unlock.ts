@@ -31,11 +31,11 @@ export function registerUnlock(program: Command, env: CommandEnv): void {
       const session = await env.session(command);
       await session.authorize('unlock', { confirm: options.confirm });
       const force = options.force === true;
-      const preview = await withDriver(session, true, (driver) => previewUnlock({ driver, force }));
-      const result = preview.verdict.action !== 'break'
-        ? preview.result
-        : await withDriver(session, false, (driver) => runUnlock({ driver, context: session.context, emit: session.emit, force }));
-      session.output.document({ ok: true, target: session.target, lock: result.lock, released: result.released, because: result.because, audited: result.audited });
+      const preview = await withDriver(session, true, async (driver) => ({ ...(await previewUnlock({ driver, force })), auditHead: await driver.readAuditHead() }));
+      const { auditHead, ...result } = preview.verdict.action !== 'break'
+        ? { ...preview.result, auditHead: preview.auditHead }
+        : await withDriver(session, false, async (driver) => ({ ...(await runUnlock({ driver, context: session.context, emit: session.emit, force })), auditHead: await driver.readAuditHead() }));
+      session.output.document({ ok: true, target: session.target, lock: result.lock, released: result.released, because: result.because, audited: result.audited, auditHead });
       if (!result.released) {
         session.output.line(`No migration lock is held on ${session.target}: nothing to do.`);
         return;

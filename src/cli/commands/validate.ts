@@ -40,7 +40,7 @@ export function registerValidate(program: Command, env: CommandEnv): void {
         warnPasswordOnArgv(session.logger, '--scratch-url', options.scratchUrl, 'MIGRATOR_SCRATCH_URL or rehearsal.scratchUrl with ${env:...}');
         if (!options.rehearse) command.error('--scratch-url needs --rehearse: "migrate validate --rehearse --scratch-url <url>"');
       }
-      await session.authorize('validate', {});
+      await session.authorize(options.rehearse ? 'rehearse' : 'validate', {});
       const { migrations, problems: fileProblems, syntax } = await session.inspectFiles();
       const { history, capabilities, drift } = await withDriver(session, true, async (driver) => {
         const rows = (await readHistory(driver)).rows;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ProblemsError } from '../../core/errors.js';
+import { MigratorError, ProblemsError } from '../../core/errors.js';
 import { diffLines, driftProblem, readDrift } from '../../core/drift.js';
 import { inspect } from '../../core/plan/index.js';
 import { runAcceptSchema } from '../../core/run/accept-schema.js';
@@ -25,6 +25,7 @@ export function registerVerify(program: Command, env: CommandEnv): void {
     .option('--accept', 'record the live schema as it is, ending the drift (admin, audited; as "repair")')
     .option('--confirm <environment>', 'with --accept: the name of the environment, required where it is protected')
     .action(async (options: VerifyOptions, command: Command) => {
+      if (options.confirm !== undefined && !options.accept) command.error('--confirm goes with --accept: "migrate verify --accept --confirm <environment>"');
       const session = await env.session(command);
       if (options.accept) return accept(session, options.confirm);
       await session.authorize('verify', {});
@@ -46,11 +47,20 @@ export function registerVerify(program: Command, env: CommandEnv): void {
 
 async function accept(session: Session, confirm: string | undefined): Promise<void> {
   await session.authorize('repair', { confirm });
-  const accepted = await withDriver(session, false, (driver) =>
-    runAcceptSchema({ driver, context: session.context, emit: session.emit, signal: session.io.signal, lockTimeoutMs: session.config.lock.timeoutMs }),
-  );
+  // An empty database where migrator never ran holds nothing to accept: a mistyped (SQLite) URL
+  // must not become a new database with metadata tables.
+  const empty = await withDriver(session, true, async (driver) => (await driver.readState()).format === undefined && (await driver.schemaSnapshot()).length === 0);
+  if (empty) {
+    throw new MigratorError('E_USAGE', `nothing to accept: ${session.target} is empty (no schema objects, no migrator metadata)`, {
+      hint: 'Check the URL (--url, DATABASE_URL): it names a database where migrator never ran and nothing exists.',
+    });
+  }
+  const { auditHead, ...accepted } = await withDriver(session, false, async (driver) => ({
+    ...(await runAcceptSchema({ driver, context: session.context, emit: session.emit, signal: session.io.signal, lockTimeoutMs: session.config.lock.timeoutMs })),
+    auditHead: await driver.readAuditHead(),
+  }));
   const { record } = accepted;
-  session.output.document({ ok: true, target: session.target, accepted: accepted.changed, recorded: recordedJson(record), drift: { added: accepted.diff.added, removed: accepted.diff.removed } });
+  session.output.document({ ok: true, target: session.target, accepted: accepted.changed, recorded: recordedJson(record), drift: { added: accepted.diff.added, removed: accepted.diff.removed }, auditHead });
   if (!accepted.changed) {
     session.output.line(`Nothing to accept: the schema of ${session.target} matches the snapshot recorded at ${record.at} by run ${record.runId}.`);
     return;

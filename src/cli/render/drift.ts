@@ -62,7 +62,7 @@ export function renderDrift(report: DriftReport, target: string, notes: Readonly
     output.line(`OK: the schema of ${target} matches the snapshot ${describeRecord(recorded)} (${plural(report.live.objects, 'line')}).`);
   } else {
     const lines = diffLines(diff);
-    output.line(`Schema drift on ${target}: ${plural(lines.length, 'line')} differ from the snapshot ${describeRecord(recorded)}.`);
+    output.line(`Schema drift on ${target}: ${plural(lines.length, 'line')} ${lines.length === 1 ? 'differs' : 'differ'} from the snapshot ${describeRecord(recorded)}.`);
     output.line('  (+ only in the live schema: created outside migrator, or the new form of a changed object; - only in the snapshot: dropped, or the old form)');
     for (const line of lines) output.line(`  ${line}`);
   }

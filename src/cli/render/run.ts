@@ -39,6 +39,8 @@ export function runJson(report: RunReport, target: string, runId: string, capabi
     completed: report.completed.map((c) => ({ ...c, durationMs: Math.round(c.durationMs) })),
     plan: planJson(report.plan, capabilities),
     recoveryPoint: report.recoveryPoint ?? null,
+    // The audit chain's head after this run: kept in CI logs, it anchors `migrate audit verify --anchor`.
+    auditHead: report.auditHead ?? null,
   };
 }
 

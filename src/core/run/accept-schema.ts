@@ -10,7 +10,7 @@ import type { Driver } from '../ports.js';
 import { diffSnapshots, sameSchema, type SnapshotDiff } from '../schema.js';
 import { createAuditChain } from './audit.js';
 import { METADATA_FORMAT, readHistory } from './executor.js';
-import { acquireLock } from './lock.js';
+import { takeRunLock } from './run-lock.js';
 import { auditEntry } from './records.js';
 import { takeSchemaRecord } from './schema-record.js';
 import { inLockedTransaction } from './locked-transaction.js';
@@ -40,7 +40,7 @@ const AUDITED_LINES = 50;
 /** Records the live schema under the lock; writes nothing when it already matches the record. */
 export async function runAcceptSchema(input: AcceptSchemaInput): Promise<AcceptedSchema> {
   const { driver, context } = input;
-  await acquireLock(driver, { runId: context.runId, host: context.host, pid: context.pid, actor: context.actor }, { timeoutMs: input.lockTimeoutMs, emit: input.emit, signal: input.signal });
+  await takeRunLock(driver, context, { timeoutMs: input.lockTimeoutMs, emit: input.emit, signal: input.signal });
   let succeeded = false;
   try {
     await readHistory(driver);

@@ -3,6 +3,8 @@
  * fields in a fixed order as JSON, so any engine, and `migrate audit verify`, recomputes the same hash.
  */
 import { createHash } from 'node:crypto';
+import { MigratorError } from '../errors.js';
+import { TABLES } from '../metadata.js';
 import type { AuditEntry } from '../model.js';
 import type { Driver } from '../ports.js';
 
@@ -16,19 +18,44 @@ export function auditHash(prevHash: string, entry: AuditEntry): string {
 
 /** Appends entries to the driver's audit table, keeping the head; `mark`/`reset` follow rollbacks. */
 export interface AuditChain {
+  /**
+   * Appends after the head. When another session appended first (a lock-timeout row written
+   * without the lock), reads the head again and re-chains, a few times.
+   * @throws MigratorError E_AUDIT_TAMPERED when the row cannot be chained (see `chainError`).
+   */
   append(entry: AuditEntry): Promise<void>;
   /** The current head, to restore with `reset` if the transaction holding later appends rolls back. */
   mark(): string;
   reset(head: string): void;
 }
 
+// Each retry follows one row another session appended meanwhile: only lock-timeout rows race the
+// lock holder, so a handful is plenty.
+const APPEND_ATTEMPTS = 5;
+
+function chainError(reason: string): MigratorError {
+  return new MigratorError('E_AUDIT_TAMPERED', `cannot append to ${TABLES.audit}: ${reason}`, {
+    hint: 'Run "migrate audit verify" to check the chain, and run the command again. See docs/audit.md.',
+  });
+}
+
 export function createAuditChain(driver: Driver, head: string): AuditChain {
   let current = head;
   return {
     async append(entry) {
-      const hash = auditHash(current, entry);
-      await driver.appendAudit({ ...entry, prevHash: current, hash });
-      current = hash;
+      for (let attempt = 1; attempt <= APPEND_ATTEMPTS; attempt++) {
+        const hash = auditHash(current, entry);
+        if (await driver.appendAudit({ ...entry, prevHash: current, hash })) {
+          current = hash;
+          return;
+        }
+        const seen = await driver.readAuditHead();
+        // The row chained after ours is one this session's transaction cannot see (a snapshot
+        // older than it): re-reading cannot help.
+        if (seen === current) throw chainError(`a row chained after ${current.slice(0, 12) || 'the start'} exists that this transaction cannot see`);
+        current = seen;
+      }
+      throw chainError(`other sessions appended ${APPEND_ATTEMPTS} times in a row before this one could`);
     },
     mark: () => current,
     reset(previous) {

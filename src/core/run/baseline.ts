@@ -10,7 +10,7 @@ import type { Driver } from '../ports.js';
 import { parseVersion } from '../version.js';
 import { createAuditChain } from './audit.js';
 import { METADATA_FORMAT, readHistory } from './executor.js';
-import { acquireLock } from './lock.js';
+import { takeRunLock } from './run-lock.js';
 import { auditEntry } from './records.js';
 import { takeSchemaRecord } from './schema-record.js';
 import { inLockedTransaction } from './locked-transaction.js';
@@ -31,7 +31,7 @@ export async function runBaseline(input: BaselineInput): Promise<string> {
   const { driver, context } = input;
   const version = parseVersion(input.version.replace(/^[Vv]/, ''));
   if (!version) throw new MigratorError('E_USAGE', `"${input.version}" is not a version`, { hint: 'Use digits separated by "." or "_", e.g. --version 12 or --version 2026_01_15.' });
-  await acquireLock(driver, { runId: context.runId, host: context.host, pid: context.pid, actor: context.actor }, { timeoutMs: input.lockTimeoutMs, emit: input.emit, signal: input.signal });
+  await takeRunLock(driver, context, { timeoutMs: input.lockTimeoutMs, emit: input.emit, signal: input.signal });
   try {
     const { rows } = await readHistory(driver);
     const recorded = rows.filter((row) => row.state !== 'rolled_back');

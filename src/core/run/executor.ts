@@ -9,14 +9,21 @@ import type { HistoryRow, RunContext } from '../model.js';
 import type { Plan, PlanStep } from '../plan/index.js';
 import type { Driver, RecoveryPoint } from '../ports.js';
 import { createAuditChain, type AuditChain } from './audit.js';
-import { acquireLock } from './lock.js';
+import { takeRunLock } from './run-lock.js';
 import { auditEntry } from './records.js';
 import { recordAfterRun } from './schema-record.js';
+import { diffLines, readDrift } from '../drift.js';
 import type { FaultHook } from './faults.js';
 import { executeStep } from './step.js';
 
-/** Format of the metadata tables this version writes; a database with a newer one is refused. */
-export const METADATA_FORMAT = 1;
+/**
+ * Format of the metadata tables this version writes; a database with a newer one is refused.
+ * 2: migrator_audit.prev_hash is unique, so appends made without the lock cannot fork the chain.
+ */
+export const METADATA_FORMAT = 2;
+
+/** How many lines of drift found before a run its audit row keeps (each side). */
+const DRIFT_AUDITED = 50;
 
 export interface RunInput {
   readonly driver: Driver;
@@ -58,6 +65,8 @@ export interface RunReport {
   /** Set when `outcome` is not success: the error to report after rendering the report. */
   readonly error: MigratorError | undefined;
   readonly durationMs: number;
+  /** Hash of the newest audit row once the run is done ('' for none): an anchor to keep outside. */
+  readonly auditHead?: string | undefined;
 }
 
 /** Reads the metadata under the lock, refusing a format newer than this tool writes. */
@@ -115,7 +124,7 @@ async function runSteps(input: RunInput, plan: Plan, rows: ReadonlyArray<History
 export async function runPlan(input: RunInput): Promise<RunReport> {
   const { driver, context } = input;
   const started = performance.now();
-  await acquireLock(driver, { runId: context.runId, host: context.host, pid: context.pid, actor: context.actor }, { timeoutMs: input.lockTimeoutMs, emit: input.emit, signal: input.signal });
+  await takeRunLock(driver, context, { timeoutMs: input.lockTimeoutMs, emit: input.emit, signal: input.signal });
   let report: RunReport | undefined;
   try {
     input.fault?.('lock.acquired');
@@ -123,7 +132,7 @@ export async function runPlan(input: RunInput): Promise<RunReport> {
     const plan = input.plan(state.rows);
     input.emit({ type: 'run.started', runId: context.runId, command: context.command, direction: input.direction, pending: plan.steps.length, dryRun: false });
     if (plan.steps.length === 0) {
-      report = { plan, batch: nextBatch(state.rows), completed: [], outcome: 'success', error: undefined, durationMs: performance.now() - started };
+      report = { plan, batch: nextBatch(state.rows), completed: [], outcome: 'success', error: undefined, durationMs: performance.now() - started, auditHead: await driver.readAuditHead() };
       return report;
     }
     // Idempotent, and run whenever there is work: metadata someone dropped (a table, the audit
@@ -133,14 +142,19 @@ export async function runPlan(input: RunInput): Promise<RunReport> {
     const chain = createAuditChain(driver, await driver.readAuditHead());
     const recoveryPoint = await driver.recoveryPoint({ makeCopy: input.backupCopy === true });
     input.emit({ type: 'recovery.point', ...recoveryPoint });
-    await chain.append(auditEntry(context, { event: 'run.started', outcome: 'info', fromVersion: plan.fromVersion, toVersion: plan.toVersion, detail: { direction: input.direction, steps: plan.steps.map((s) => s.migration.id), recoveryPoint, ...input.auditDetail } }));
+    // The snapshot recorded after this run replaces the last one: drift made by hand before it
+    // would vanish without a trace, so it is said now and kept in the run's audit row.
+    const drift = await readDrift(driver, state.rows);
+    const driftBefore = drift.drifted && drift.diff ? { added: drift.diff.added.slice(0, DRIFT_AUDITED), removed: drift.diff.removed.slice(0, DRIFT_AUDITED), lines: drift.diff.added.length + drift.diff.removed.length } : undefined;
+    if (driftBefore) input.emit({ type: 'drift.found', lines: driftBefore.lines, first: diffLines(drift.diff ?? { added: [], removed: [] }).slice(0, 3) });
+    await chain.append(auditEntry(context, { event: 'run.started', outcome: 'info', fromVersion: plan.fromVersion, toVersion: plan.toVersion, detail: { direction: input.direction, steps: plan.steps.map((s) => s.migration.id), recoveryPoint, ...(driftBefore ? { driftBefore } : {}), ...input.auditDetail } }));
     const result = await runSteps(input, plan, state.rows, chain);
     // Once per run, not per migration; a lost lock fails closed here too.
     if (result.error?.code !== 'E_LOCK_LOST' && !driver.lockLost()) await recordAfterRun(driver, context, input.emit);
     const durationMs = performance.now() - started;
     const reached = result.outcome === 'success' ? plan.toVersion : null;
     if (result.error?.code !== 'E_LOCK_LOST') await chain.append(auditEntry(context, { event: 'run.finished', outcome: result.outcome === 'success' ? 'success' : 'failure', fromVersion: plan.fromVersion, toVersion: reached, durationMs: Math.round(durationMs), detail: { direction: input.direction, completed: result.completed.length, outcome: result.outcome } })).catch(() => undefined);
-    report = { plan, ...result, durationMs, recoveryPoint };
+    report = { plan, ...result, durationMs, recoveryPoint, auditHead: chain.mark() };
     return report;
   } finally {
     await driver.unlock().then(

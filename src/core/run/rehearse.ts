@@ -9,6 +9,7 @@ import type { EventSink } from '../events.js';
 import type { HistoryRow, Migration, RunContext } from '../model.js';
 import { planUp, type PlanStep, type Policy } from '../plan/index.js';
 import type { Driver } from '../ports.js';
+import { diffLines } from '../drift.js';
 import { diffSnapshots, sameSchema, type SnapshotDiff } from '../schema.js';
 import { createAuditChain } from './audit.js';
 import { METADATA_FORMAT, readHistory } from './executor.js';
@@ -51,18 +52,19 @@ export interface RehearsalReport {
 
 const SHOWN_LINES = 8;
 
-/** Lines of a snapshot diff for a message: `+ added`, `- removed`, at most a few. */
-export function diffLines(diff: SnapshotDiff): string[] {
-  const lines = [...diff.removed.map((line) => `- ${line}`), ...diff.added.map((line) => `+ ${line}`)];
+/** Lines of a snapshot diff for a message, `+ added` / `- removed` as verify shows them, at most a few. */
+function shownLines(diff: SnapshotDiff): string[] {
+  const lines = diffLines(diff);
   return lines.length > SHOWN_LINES ? [...lines.slice(0, SHOWN_LINES), `(${lines.length - SHOWN_LINES} more)`] : lines;
 }
 
-function failure(step: PlanStep, what: string, error: unknown): Problem {
+function failure(step: PlanStep, what: string, error: unknown, mode: RehearsalMode): Problem {
   const cause = error instanceof MigratorError ? error : undefined;
+  const kept = mode === 'transaction' ? 'the rehearsal\'s transaction was rolled back' : 'the real database was not touched';
   return {
     code: 'E_REHEARSAL',
     message: `rehearsal: ${what} failed: ${cause?.message ?? String(error)}`,
-    hint: `Fix ${step.script.file} (nothing was changed on the real database), then run "migrate validate --rehearse" again.`,
+    hint: `Fix ${step.script.file} (${kept}), then run "migrate validate --rehearse" again.`,
     ...(cause?.at ? { at: cause.at } : { at: { file: step.script.file } }),
     details: { version: step.migration.id, phase: what },
   };
@@ -71,7 +73,7 @@ function failure(step: PlanStep, what: string, error: unknown): Problem {
 function mismatch(migration: Migration, message: string, diff: SnapshotDiff, file: string, hint: string): Problem {
   return {
     code: 'E_REHEARSAL',
-    message: `rehearsal: ${message}:\n    ${diffLines(diff).join('\n    ')}`,
+    message: `rehearsal: ${message}:\n    ${shownLines(diff).join('\n    ')}`,
     hint,
     at: { file },
     details: { version: migration.id, added: diff.added, removed: diff.removed },
@@ -84,7 +86,7 @@ function mismatch(migration: Migration, message: string, diff: SnapshotDiff, fil
  */
 export function rolledBackTransaction(driver: Driver): Driver {
   const savepoint = 'migrator_rehearsal_step';
-  const run = (sql: string): Promise<void> => driver.execute({ sql, line: 1, column: 1 });
+  const run = async (sql: string): Promise<void> => void (await driver.execute({ sql, line: 1, column: 1 }));
   return {
     ...driver,
     tryLock: async () => ({ acquired: true }),
@@ -92,7 +94,7 @@ export function rolledBackTransaction(driver: Driver): Driver {
     unlock: async () => undefined,
     lockLost: () => false,
     // Audit rows would be rolled back anyway, but not the id sequence they draw from: keep it untouched.
-    appendAudit: async () => undefined,
+    appendAudit: async () => true,
     begin: () => run(`SAVEPOINT ${savepoint}`),
     commit: () => run(`RELEASE SAVEPOINT ${savepoint}`),
     async rollback() {
@@ -140,7 +142,7 @@ async function rehearseSteps(input: RehearseInput): Promise<RehearsalReport> {
       break;
     }
     const before = await driver.schemaSnapshot();
-    if (!(await attempt(() => executeStep(step, deps), step, `${step.migration.id} (${step.script.file})`, problems))) break;
+    if (!(await attempt(() => executeStep(step, deps), step, `${step.migration.id} (${step.script.file})`, problems, input.mode))) break;
     applied.push(step.migration.id);
     if (!input.roundTrip.has(step.migration.id) || step.action !== 'apply') continue;
     const { migration } = step;
@@ -150,14 +152,14 @@ async function rehearseSteps(input: RehearseInput): Promise<RehearsalReport> {
     }
     const after = await driver.schemaSnapshot();
     const revert: PlanStep = { migration, action: 'revert', script: migration.down };
-    if (!(await attempt(() => executeStep(revert, deps), revert, `the down of ${migration.id} (${migration.down.file})`, problems))) break;
+    if (!(await attempt(() => executeStep(revert, deps), revert, `the down of ${migration.id} (${migration.down.file})`, problems, input.mode))) break;
     const reverted = diffSnapshots(before, await driver.schemaSnapshot());
     if (!sameSchema(reverted)) {
       problems.push(mismatch(migration, `the down of ${migration.id} does not restore the schema it started from`, reverted, migration.down.file,
         `Make the down undo exactly what the up does ("-" lines are what the up removed or changed and the down did not put back, "+" lines what it left behind), or mark the migration "-- migrate:irreversible".`));
       break;
     }
-    if (!(await attempt(() => executeStep(step, deps), step, `${migration.id} applied again after its down`, problems))) break;
+    if (!(await attempt(() => executeStep(step, deps), step, `${migration.id} applied again after its down`, problems, input.mode))) break;
     const again = diffSnapshots(after, await driver.schemaSnapshot());
     if (!sameSchema(again)) {
       problems.push(mismatch(migration, `${migration.id} applied again after its down gives another schema than the first time`, again, migration.file,
@@ -169,13 +171,13 @@ async function rehearseSteps(input: RehearseInput): Promise<RehearsalReport> {
   return { applied, roundTrips, withoutDown, skipped, problems };
 }
 
-async function attempt(work: () => Promise<unknown>, step: PlanStep, what: string, problems: Problem[]): Promise<boolean> {
+async function attempt(work: () => Promise<unknown>, step: PlanStep, what: string, problems: Problem[], mode: RehearsalMode): Promise<boolean> {
   try {
     await work();
     return true;
   } catch (error) {
     if (error instanceof MigratorError && error.code === 'E_INTERRUPTED') throw error;
-    problems.push(failure(step, what, error));
+    problems.push(failure(step, what, error, mode));
     return false;
   }
 }

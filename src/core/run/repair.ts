@@ -11,7 +11,7 @@ import type { Driver } from '../ports.js';
 import { canonicalRef } from '../version.js';
 import { createAuditChain } from './audit.js';
 import { METADATA_FORMAT, readHistory } from './executor.js';
-import { acquireLock } from './lock.js';
+import { takeRunLock } from './run-lock.js';
 import { auditEntry } from './records.js';
 import { takeSchemaRecord } from './schema-record.js';
 import { inLockedTransaction } from './locked-transaction.js';
@@ -92,7 +92,7 @@ function planRealign(rows: Map<string, HistoryRow>, files: Map<string, Migration
 /** Runs the repair under the lock; returns what changed ([] when nothing needed repair). */
 export async function runRepair(input: RepairInput): Promise<ReadonlyArray<RepairChange>> {
   const { driver, context } = input;
-  await acquireLock(driver, { runId: context.runId, host: context.host, pid: context.pid, actor: context.actor }, { timeoutMs: input.lockTimeoutMs, emit: input.emit, signal: input.signal });
+  await takeRunLock(driver, context, { timeoutMs: input.lockTimeoutMs, emit: input.emit, signal: input.signal });
   let succeeded = false;
   try {
     const state = await readHistory(driver);

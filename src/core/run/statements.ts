@@ -8,7 +8,7 @@ import { nextHash, prefixHash } from '../journal-hash.js';
 import type { EventSink } from '../events.js';
 import type { Statement } from '../model.js';
 import type { PlanStep } from '../plan/index.js';
-import type { Driver } from '../ports.js';
+import type { Driver, ExecuteResult } from '../ports.js';
 import type { FaultHook } from './faults.js';
 import { statementFailure } from './failure.js';
 
@@ -53,12 +53,11 @@ export const interrupted = (): MigratorError =>
  */
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-async function executeOne(run: StatementRunner, statement: Statement, index: number, progress: Progress): Promise<void> {
+async function executeOne(run: StatementRunner, statement: Statement, index: number, progress: Progress): Promise<ExecuteResult> {
   const { step, driver } = run;
   for (let attempt = 1; ; attempt++) {
     try {
-      await driver.execute(statement, { timeoutMs: step.script.timeoutMs });
-      return;
+      return await driver.execute(statement, { timeoutMs: step.script.timeoutMs });
     } catch (error) {
       const engine = driver.describeError(error);
       // Outside a transaction a timed-out statement may still leave something behind (PostgreSQL's
@@ -103,12 +102,13 @@ export async function runStatements(run: StatementRunner, progress: Progress, pr
     if (run.driver.lockLost()) throw lockLostError();
     run.fault?.('statement.before');
     const started = performance.now();
+    let rows: number | undefined;
     await protocol(statement, index, async () => {
-      await executeOne(run, statement, index, progress);
+      ({ rows } = await executeOne(run, statement, index, progress));
       progress.applied = index + 1;
       progress.hash = nextHash(progress.hash, statement);
       run.fault?.('statement.after');
     });
-    run.emit({ type: 'statement.executed', id: step.migration.id, index, line: statement.line, durationMs: performance.now() - started });
+    run.emit({ type: 'statement.executed', id: step.migration.id, index, line: statement.line, durationMs: performance.now() - started, rows });
   }
 }

@@ -102,7 +102,7 @@ class AdvisoryLock implements RunLock {
     return this.held && this.session.dead;
   }
 
-  stop(): void {}
+  async stop(): Promise<void> {}
 
   inspect(): Promise<LockInspection> {
     return inspectAdvisory(this.session, this.name, () => this.holder());

@@ -3,18 +3,19 @@
  * port. It decides nothing: polling, retries and the journal of non-transactional DDL live in the
  * core. MySQL commits every DDL statement implicitly, so `transactionalDdl` is false.
  */
-import type { Capabilities, Driver, ExecuteOptions, ServerDriverOptions } from '../../core/ports.js';
+import type { Capabilities, Driver, ExecuteOptions, ExecuteResult, ServerDriverOptions } from '../../core/ports.js';
 import type { Statement } from '../../core/model.js';
 import { mysqlSyntax } from './syntax.js';
 import { parseMysqlUrl } from './url.js';
 import { guardPrivileges } from '../shared/privileged.js';
 import { openSession } from './session.js';
-import type { MysqlSession } from './session.js';
+import { isOk, type MysqlSession, type RunResult } from './session.js';
 import { describeMysqlError } from './errors.js';
 import { createAdvisoryLock } from './advisory.js';
-import { createLease } from './lease.js';
+import { createLease, heartbeatOpener } from './lease.js';
 import type { RunLock } from './lock.js';
 import { appendAudit, prepareMetadata, readAuditHead, readState, writeHistory } from './metadata.js';
+import { readAudit } from './audit-read.js';
 import { schemaFingerprint, schemaSnapshot } from './fingerprint.js';
 import { diagnoseMysql } from './diagnose.js';
 import { recoveryPoint } from './recovery.js';
@@ -41,7 +42,7 @@ export async function openMysql(options: ServerDriverOptions): Promise<Driver> {
   const target = options.password === undefined ? parsed : { ...parsed, password: options.password };
   const session = await openSession(target, options);
   const lock = options.lockStrategy === 'table'
-    ? createLease(session, options.leaseMs ?? 60_000)
+    ? createLease(session, options.leaseMs ?? 60_000, heartbeatOpener(target, options))
     : createAdvisoryLock(session, target.database);
   return createMysqlDriver(session, lock, options);
 }
@@ -51,7 +52,9 @@ export async function openMysql(options: ServerDriverOptions): Promise<Driver> {
 const DENIED = new Set([1142, 1143, 1044, 1227, 1370]);
 
 function createMysqlDriver(session: MysqlSession, lock: RunLock, options: ServerDriverOptions): Driver {
-  const capabilities: Capabilities = Object.freeze({ transactionalDdl: false, statementTimeout: session.flavour === 'mariadb' });
+  // auditAppendWithoutLock: readAuditHead is a locking read, which sees the newest committed row
+  // from inside a REPEATABLE READ transaction too.
+  const capabilities: Capabilities = Object.freeze({ transactionalDdl: false, statementTimeout: session.flavour === 'mariadb', auditAppendWithoutLock: true });
   const label = session.label;
   const privileged = guardPrivileges(label, (error) => DENIED.has((error as { errno?: number }).errno ?? -1),
     'Run this command as a user with the privileges docs/security.md lists for it (CREATE, SELECT, INSERT, UPDATE and TRIGGER on the database for the metadata tables), or grant them.');
@@ -80,7 +83,8 @@ function createMysqlDriver(session: MysqlSession, lock: RunLock, options: Server
       writable('prepareMetadata');
       return privileged('creating the metadata tables', () => prepareMetadata(session, format));
     },
-    readAuditHead: () => readAuditHead(session),
+    readAuditHead: () => readAuditHead(session, !options.readOnly),
+    readAudit: (filter) => privileged('reading migrator_audit', () => readAudit(session, filter)),
     async begin() {
       writable('begin');
       await session.begin();
@@ -94,7 +98,7 @@ function createMysqlDriver(session: MysqlSession, lock: RunLock, options: Server
     },
     async execute(statement, executeOptions) {
       lastSql = statement.sql;
-      await execute(session, statement, executeOptions, options.statementTimeoutMs);
+      return execute(session, statement, executeOptions, options.statementTimeoutMs);
     },
     async queryValue(sql) {
       lastSql = sql;
@@ -111,7 +115,7 @@ function createMysqlDriver(session: MysqlSession, lock: RunLock, options: Server
     },
     async appendAudit(entry) {
       writable('appendAudit');
-      await privileged('writing migrator_audit', () => appendAudit(session, entry));
+      return privileged('writing migrator_audit', () => appendAudit(session, entry));
     },
     describeError: (error) => describeMysqlError(error, lastSql),
     lockLost: () => lock.lost(),
@@ -137,7 +141,7 @@ function createMysqlDriver(session: MysqlSession, lock: RunLock, options: Server
       }));
     },
     async close() {
-      lock.stop();
+      await lock.stop();
       await session.close();
     },
   };
@@ -147,20 +151,30 @@ function createMysqlDriver(session: MysqlSession, lock: RunLock, options: Server
  * Runs a statement over the text protocol (prepared statements cannot run most DDL, nor CREATE
  * PROCEDURE ... BEGIN ... END), with the file's timeout when it set one.
  */
-async function execute(session: MysqlSession, statement: Statement, options: ExecuteOptions | undefined, sessionTimeoutMs: number | undefined): Promise<void> {
+async function execute(session: MysqlSession, statement: Statement, options: ExecuteOptions | undefined, sessionTimeoutMs: number | undefined): Promise<ExecuteResult> {
   const timeoutMs = options?.timeoutMs;
   if (timeoutMs === undefined || timeoutMs <= 0) {
-    await session.run(statement.sql);
+    return affected(await session.run(statement.sql));
   } else if (session.flavour === 'mariadb') {
     // A prefix on the same line: the server's "at line N" still counts lines of the statement.
-    await session.run(`SET STATEMENT max_statement_time=${timeoutMs / 1000} FOR ${statement.sql}`);
+    return affected(await session.run(`SET STATEMENT max_statement_time=${timeoutMs / 1000} FOR ${statement.sql}`));
   } else {
     // MySQL 8 has no SET STATEMENT, and max_execution_time bounds only SELECTs: set, run, restore.
     await session.run(`SET SESSION max_execution_time = ${Math.ceil(timeoutMs)}`);
     try {
-      await session.run(statement.sql);
+      return affected(await session.run(statement.sql));
     } finally {
       if (!session.dead) await session.run(`SET SESSION max_execution_time = ${Math.ceil(sessionTimeoutMs ?? 0)}`);
     }
   }
+}
+
+/**
+ * Rows written: the OK packet's affectedRows (mysql2 sets CLIENT_FOUND_ROWS, so an UPDATE counts
+ * the rows it matched); a CALL returns its result sets followed by one. A SELECT's rows are not counted.
+ */
+function affected([result]: RunResult): ExecuteResult {
+  const packets: ReadonlyArray<unknown> = Array.isArray(result) ? result : [result];
+  const rows = packets.reduce<number>((sum, packet) => sum + (isOk(packet) ? packet.affectedRows : 0), 0);
+  return { rows };
 }

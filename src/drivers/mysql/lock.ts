@@ -20,8 +20,8 @@ export interface RunLock {
   release(): Promise<void>;
   /** Implements `Driver.lockLost`: cheap, no round trip. */
   lost(): boolean;
-  /** Stops background work (the lease heartbeat); on close. */
-  stop(): void;
+  /** Stops background work and closes what the lock opened (the lease's heartbeat connection); on close. Never throws. */
+  stop(): Promise<void>;
   /** Implements `Driver.inspectLock`: reads only, creates nothing. */
   inspect(): Promise<LockInspection>;
   /** Implements `Driver.breakLock`: the lease's compare-and-swap; E_NOT_SUPPORTED for GET_LOCK. */

@@ -8,7 +8,7 @@ import type { HistoryRow } from '../../core/model.js';
 import { MigratorError } from '../../core/errors.js';
 import type { MysqlSession, SqlValue } from './session.js';
 import { widenMetaValue } from './schema-record.js';
-import { AUDIT_COLUMNS, HISTORY_COLUMNS, TABLES, parseFormat } from '../../core/metadata.js';
+import { AUDIT_CHAIN_INDEX, AUDIT_COLUMNS, HISTORY_COLUMNS, TABLES, chainIndexPrivilegeError, forkedChainError, parseFormat } from '../../core/metadata.js';
 
 export { TABLES };
 
@@ -24,7 +24,7 @@ const TABLE_OPTIONS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
 export const LOCK_DDL = `CREATE TABLE IF NOT EXISTS ${TABLES.lock} (
   id TINYINT NOT NULL PRIMARY KEY, run_id VARCHAR(255) NULL, actor TEXT NULL, host TEXT NULL, pid BIGINT NULL,
   pid_scope TEXT NULL, acquired_at BIGINT NULL, heartbeat_at BIGINT NULL, expires_at BIGINT NULL,
-  generation BIGINT NOT NULL DEFAULT 0, connection_id BIGINT NULL
+  generation BIGINT NOT NULL DEFAULT 0, connection_id BIGINT NULL, connection_server TEXT NULL
 ) ${TABLE_OPTIONS}`;
 
 // Strings are TEXT, not VARCHAR(n): a server without a strict sql_mode truncates an over-long
@@ -45,7 +45,8 @@ const DDL: ReadonlyArray<string> = [
     id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, run_id TEXT NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL,
     host TEXT NOT NULL, environment TEXT NOT NULL, command TEXT NOT NULL, event TEXT NOT NULL,
     version TEXT NULL, from_version TEXT NULL, to_version TEXT NULL, checksum TEXT NULL, outcome TEXT NOT NULL,
-    duration_ms BIGINT NULL, detail MEDIUMTEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL
+    duration_ms BIGINT NULL, detail MEDIUMTEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL,
+    UNIQUE KEY ${AUDIT_CHAIN_INDEX} (prev_hash(64))
   ) ${TABLE_OPTIONS}`,
 ];
 
@@ -92,6 +93,7 @@ export async function prepareMetadata(session: MysqlSession, format: number): Pr
   await widenMetaValue(session);
   await ensureTrigger(session, 'UPDATE');
   await ensureTrigger(session, 'DELETE');
+  await ensureChainIndex(session);
   if (existing !== format) {
     await session.run(`INSERT INTO ${TABLES.meta} (\`key\`, value) VALUES ('format', ?) ON DUPLICATE KEY UPDATE value = ?`, [String(format), String(format)]);
   }
@@ -120,6 +122,30 @@ async function ensureTrigger(session: MysqlSession, event: 'UPDATE' | 'DELETE'):
   }
 }
 
+/**
+ * The unique index on prev_hash (format 2) of an audit table made by format 1 (a new table has it
+ * from CREATE TABLE, which needs no INDEX privilege). prev_hash is TEXT, which InnoDB indexes only
+ * by a prefix: 64 characters hold a whole sha256 hex digest. Rows that already share a prev_hash
+ * (a fork) are refused with E_AUDIT_TAMPERED naming them; ER_DUP_KEYNAME (1061) from a racing
+ * creator counts as done.
+ */
+async function ensureChainIndex(session: MysqlSession): Promise<void> {
+  const exists = await session.value(`SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_NAME = ? LIMIT 1`, [TABLES.audit, AUDIT_CHAIN_INDEX]);
+  if (exists !== undefined) return;
+  const [fork] = await session.rows<{ prev_hash: string; ids: string }>(`SELECT prev_hash, GROUP_CONCAT(id ORDER BY id) AS ids FROM ${TABLES.audit}
+    GROUP BY prev_hash HAVING COUNT(*) > 1 ORDER BY MIN(id) LIMIT 1`);
+  if (fork) throw forkedChainError(fork.prev_hash, String(fork.ids).split(','));
+  const create = `CREATE UNIQUE INDEX ${AUDIT_CHAIN_INDEX} ON ${TABLES.audit} (prev_hash(64))`;
+  try {
+    await session.run(create);
+  } catch (error) {
+    const errno = (error as { errno?: unknown }).errno;
+    // 1142: no INDEX privilege on the table.
+    if (errno === 1142) throw chainIndexPrivilegeError(create, error);
+    if (errno !== 1061) throw error;
+  }
+}
+
 /** The values of `columns`' fields in `row`, in column order (undefined read as NULL). */
 function valuesOf<T extends object>(row: T, columns: Readonly<Partial<Record<keyof T, string>>>): SqlValue[] {
   return Object.keys(columns).map((field) => (row[field as keyof T] ?? null) as SqlValue);
@@ -145,16 +171,31 @@ export async function writeHistory(session: MysqlSession, row: HistoryRow): Prom
   [...valuesOf(row, HISTORY_COLUMNS), seq, ...valuesOf(row, rest), seq]);
 }
 
-/** Implements `Driver.appendAudit`. The table's triggers reject any later UPDATE or DELETE. */
-export async function appendAudit(session: MysqlSession, entry: ChainedAuditEntry): Promise<void> {
+/**
+ * Implements `Driver.appendAudit`: `false` when the unique prev_hash index says a row follows
+ * `entry.prevHash` already (ER_DUP_ENTRY, 1062, on it). InnoDB rolls back only the failed
+ * statement, not the open transaction. The table's triggers reject any later UPDATE or DELETE.
+ */
+export async function appendAudit(session: MysqlSession, entry: ChainedAuditEntry): Promise<boolean> {
   const columns = Object.values(AUDIT_COLUMNS);
-  await session.run(`INSERT INTO ${TABLES.audit} (${columns.map(quote).join(', ')})
-    VALUES (${columns.map(() => '?').join(', ')})`, valuesOf(entry, AUDIT_COLUMNS));
+  try {
+    await session.run(`INSERT INTO ${TABLES.audit} (${columns.map(quote).join(', ')})
+      VALUES (${columns.map(() => '?').join(', ')})`, valuesOf(entry, AUDIT_COLUMNS));
+    return true;
+  } catch (error) {
+    if ((error as { errno?: unknown }).errno === 1062 && String((error as Error).message).includes(AUDIT_CHAIN_INDEX)) return false;
+    throw error;
+  }
 }
 
-/** Implements `Driver.readAuditHead`: hash of the newest row, `''` when empty or absent. */
-export async function readAuditHead(session: MysqlSession): Promise<string> {
+/**
+ * Implements `Driver.readAuditHead`: hash of the newest row, `''` when empty or absent. Writable
+ * sessions read with a lock: under REPEATABLE READ a plain SELECT in an open transaction would miss
+ * a row another session committed since the transaction's first read, and the append retry would
+ * loop on it. Read-only sessions never append: a plain read.
+ */
+export async function readAuditHead(session: MysqlSession, locking: boolean): Promise<string> {
   if (!(await existingTables(session, [TABLES.audit])).has(TABLES.audit)) return '';
-  const hash = await session.value(`SELECT hash FROM ${TABLES.audit} ORDER BY id DESC LIMIT 1`);
+  const hash = await session.value(`SELECT hash FROM ${TABLES.audit} ORDER BY id DESC LIMIT 1${locking ? ' LOCK IN SHARE MODE' : ''}`);
   return typeof hash === 'string' ? hash : '';
 }

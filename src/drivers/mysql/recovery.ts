@@ -7,9 +7,10 @@ interface MasterStatus {
 }
 
 /**
- * Implements `Driver.recoveryPoint`: the binary log file and position (SHOW MASTER STATUS needs
- * REPLICATION CLIENT, or BINLOG MONITOR on MariaDB 10.5+) and, on MariaDB, @@gtid_binlog_pos,
- * which anyone may read. Without binary logging there is no point to return to: said plainly.
+ * Implements `Driver.recoveryPoint`: the binary log file and position (SHOW BINARY LOG STATUS, or
+ * SHOW MASTER STATUS before MySQL 8.2 and on MariaDB; it needs REPLICATION CLIENT, or BINLOG
+ * MONITOR on MariaDB 10.5+) and the GTID position (MariaDB @@gtid_binlog_pos, MySQL
+ * @@gtid_executed), which anyone may read. Without binary logging there is no point to return to: said plainly.
  */
 export async function recoveryPoint(session: MysqlSession): Promise<RecoveryPoint> {
   let logBin: unknown;
@@ -21,9 +22,12 @@ export async function recoveryPoint(session: MysqlSession): Promise<RecoveryPoin
   if (Number(logBin) !== 1) {
     return { kind: 'none', value: null, detail: 'binary logging is off on this server (log_bin = OFF), so there is no binlog position to restore to: take a backup first (backup.command)' };
   }
-  const gtid = await session.value('SELECT @@gtid_binlog_pos').then((value) => (typeof value === 'string' && value !== '' ? value : undefined), () => undefined);
+  // MariaDB's GTID position, else MySQL's executed GTID set.
+  const asText = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined);
+  const gtid = await session.value('SELECT @@gtid_binlog_pos').then(asText, () => session.value('SELECT @@gtid_executed').then(asText, () => undefined));
   try {
-    const [status] = await session.rows<MasterStatus>('SHOW MASTER STATUS');
+    // MySQL 8.4 renamed it SHOW BINARY LOG STATUS (8.2+) and removed the old name.
+    const [status] = await session.rows<MasterStatus>('SHOW BINARY LOG STATUS').catch(() => session.rows<MasterStatus>('SHOW MASTER STATUS'));
     if (status?.File !== undefined && status.Position !== undefined) {
       const position = `${status.File}:${String(status.Position)}`;
       return { kind: 'binlog', value: gtid === undefined ? position : `${position} gtid=${gtid}`, detail: `binary log position ${position}${gtid === undefined ? '' : ` (GTID ${gtid})`}: restore a backup and replay the binary logs with mysqlbinlog --stop-position=${String(status.Position)} ${status.File} to return to just before this run` };

@@ -22,7 +22,7 @@ export type RunResult = readonly [unknown, FieldPacket[] | FieldPacket[][] | und
 // SERVER_STATUS_IN_TRANS of the OK packet: the server's own word on whether a transaction is open.
 const IN_TRANSACTION = 1;
 
-function isOk(value: unknown): value is ResultSetHeader {
+export function isOk(value: unknown): value is ResultSetHeader {
   return typeof value === 'object' && value !== null && 'serverStatus' in value && 'affectedRows' in value;
 }
 

@@ -158,7 +158,7 @@ class AdvisoryLock implements RunLock {
     await write();
   }
 
-  stop(): void {}
+  async stop(): Promise<void> {}
 
   inspect(): Promise<LockInspection> {
     return inspectAdvisory(this.session, this.key, this.parts);

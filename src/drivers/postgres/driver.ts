@@ -2,13 +2,15 @@
  * The PostgreSQL driver: one dedicated node-postgres connection per run, translating the `Driver`
  * port. It decides nothing: polling, retries, timeouts and journaling live in the core.
  */
+import type pg from 'pg';
 import type { Capabilities, Driver, ServerDriverOptions } from '../../core/ports.js';
 import { MigratorError } from '../../core/errors.js';
 import { postgresSyntax } from './syntax.js';
 import { describePgError, sqlState } from './errors.js';
 import { appendAudit, prepareMetadata, readAuditHead, readState, writeHistory } from './metadata.js';
+import { readAudit, readCommitted } from './audit-read.js';
 import { createAdvisoryLock, transactionPoolingError } from './advisory.js';
-import { createLease } from './lease.js';
+import { createLease, heartbeatOpener } from './lease.js';
 import type { RunLock } from './run-lock.js';
 import { openSession } from './session.js';
 import { guardPrivileges } from '../shared/privileged.js';
@@ -46,8 +48,9 @@ export async function openPostgres(options: ServerDriverOptions): Promise<Driver
   }
   const lock = options.lockStrategy === 'advisory'
     ? createAdvisoryLock(session, options.applicationName)
-    : createLease(session, options.leaseMs ?? 60_000);
-  return createPostgresDriver(session, lock, options.readOnly, options.lockStrategy);
+    : createLease(session, options.leaseMs ?? 60_000, heartbeatOpener(options));
+  const capabilities = Object.freeze({ ...CAPABILITIES, auditAppendWithoutLock: await readCommitted(session) });
+  return createPostgresDriver(session, lock, options.readOnly, options.lockStrategy, capabilities);
 }
 
 async function checkSession(session: PgSession, options: ServerDriverOptions): Promise<void> {
@@ -64,7 +67,7 @@ async function checkSession(session: PgSession, options: ServerDriverOptions): P
   if (problem) throw problem;
 }
 
-function createPostgresDriver(session: PgSession, lock: RunLock, readOnly: boolean, lockStrategy: ServerDriverOptions['lockStrategy']): Driver {
+function createPostgresDriver(session: PgSession, lock: RunLock, readOnly: boolean, lockStrategy: ServerDriverOptions['lockStrategy'], capabilities: Capabilities): Driver {
   const label = session.label;
   // 42501 insufficient_privilege.
   const privileged = guardPrivileges(label, (error) => sqlState(error) === '42501',
@@ -74,7 +77,7 @@ function createPostgresDriver(session: PgSession, lock: RunLock, readOnly: boole
   };
   return {
     label,
-    capabilities: CAPABILITIES,
+    capabilities,
     syntax: postgresSyntax,
     async tryLock(owner) {
       writable('tryLock');
@@ -93,6 +96,7 @@ function createPostgresDriver(session: PgSession, lock: RunLock, readOnly: boole
       return privileged('creating the metadata tables', () => prepareMetadata(session, format));
     },
     readAuditHead: () => readAuditHead(session),
+    readAudit: (filter) => privileged('reading migrator_audit', () => readAudit(session, filter)),
     async begin() {
       writable('begin');
       await session.begin();
@@ -101,8 +105,8 @@ function createPostgresDriver(session: PgSession, lock: RunLock, readOnly: boole
     rollback: () => session.rollback(),
     async execute(statement, options) {
       // No parameters: the simple query protocol, which accepts DO blocks and several statements.
-      if (options?.timeoutMs === undefined) await session.query(statement.sql);
-      else await session.runWithTimeout(statement.sql, options.timeoutMs);
+      const result = options?.timeoutMs === undefined ? await session.query(statement.sql) : await session.runWithTimeout(statement.sql, options.timeoutMs);
+      return { rows: changedRows(result) };
     },
     async queryValue(sql) {
       const results = await session.queryArrays(sql);
@@ -116,7 +120,7 @@ function createPostgresDriver(session: PgSession, lock: RunLock, readOnly: boole
     },
     async appendAudit(entry) {
       writable('appendAudit');
-      await privileged('writing migrator_audit', () => appendAudit(session, entry));
+      return privileged('writing migrator_audit', () => appendAudit(session, entry));
     },
     describeError: (error) => describePgError(error, session.dead, session.scrub),
     lockLost: () => session.dead || lock.lost,
@@ -126,7 +130,7 @@ function createPostgresDriver(session: PgSession, lock: RunLock, readOnly: boole
     diagnose: () => diagnosePostgres(session, lockStrategy),
     recoveryPoint: () => recoveryPoint(session),
     async identity() {
-      const { rows } = await session.query<{ id: string }>(`SELECT pg_postmaster_start_time()::text || ' ' || current_setting('port') || ' ' || current_database() || ' ' || coalesce(current_schema(), '') AS id`);
+      const { rows } = await session.query<{ id: string }>(`SELECT pg_postmaster_start_time()::text || ' ' || current_setting('port') || ' ' || current_database() AS id`);
       return rows[0]?.id ?? '';
     },
     readRecordedSchema: () => privileged('reading migrator_meta', () => readRecordedSchema(session)),
@@ -135,7 +139,7 @@ function createPostgresDriver(session: PgSession, lock: RunLock, readOnly: boole
       await privileged('writing migrator_meta', () => lock.fenced(() => recordSchema(session, record)));
     },
     async close() {
-      lock.stop();
+      await lock.stop();
       await session.close();
     },
   };
@@ -150,4 +154,13 @@ async function invalidIndexes(session: PgSession): Promise<ReadonlyArray<string>
       JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE NOT i.indisvalid AND n.nspname = $1 ORDER BY c.relname`, [session.schema]);
   return rows.map((row) => `index ${row.index} on ${row.table} is INVALID, left by a failed CREATE INDEX CONCURRENTLY: drop it with DROP INDEX CONCURRENTLY ${row.index} before running the migration again`);
+}
+
+/**
+ * Rows written, from the command tags: several statements in one simple query give one result
+ * each. A SELECT's count is rows read (CREATE TABLE AS reports its tag as SELECT too): not counted.
+ */
+function changedRows(result: pg.QueryResult | ReadonlyArray<pg.QueryResult>): number {
+  const results: ReadonlyArray<pg.QueryResult> = Array.isArray(result) ? result : [result as pg.QueryResult];
+  return results.reduce((sum, each) => sum + (each.command === 'SELECT' ? 0 : (each.rowCount ?? 0)), 0);
 }

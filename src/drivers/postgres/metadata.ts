@@ -6,9 +6,9 @@
 import type { ChainedAuditEntry, MetadataState } from '../../core/ports.js';
 import type { HistoryRow } from '../../core/model.js';
 import { MigratorError } from '../../core/errors.js';
-import { isCreateRace } from './errors.js';
+import { isCreateRace, sqlState } from './errors.js';
 import type { Params, PgSession } from './session.js';
-import { AUDIT_COLUMNS, HISTORY_COLUMNS, TABLES, parseFormat } from '../../core/metadata.js';
+import { AUDIT_CHAIN_INDEX, AUDIT_COLUMNS, HISTORY_COLUMNS, TABLES, chainIndexPrivilegeError, forkedChainError, parseFormat } from '../../core/metadata.js';
 
 export { TABLES };
 
@@ -52,7 +52,7 @@ const TRIGGERS = [
 ] as const;
 
 /** Which of `tables` exist, by to_regclass: it neither fails nor creates anything for an absent table. */
-async function existing(session: PgSession, ...tables: string[]): Promise<boolean[]> {
+export async function existing(session: PgSession, ...tables: string[]): Promise<boolean[]> {
   const select = tables.map((_, i) => `to_regclass($${i + 1}) IS NOT NULL AS "${i}"`).join(', ');
   const { rows } = await session.query<Record<string, boolean>>(`SELECT ${select}`, tables.map((table) => session.table(table)));
   return tables.map((_, i) => rows[0]?.[String(i)] === true);
@@ -81,13 +81,48 @@ export async function readState(session: PgSession): Promise<MetadataState> {
 
 /** Creates the append-only guard of the audit table where it is missing. */
 async function guardAudit(session: PgSession): Promise<void> {
-  const { rows } = await session.query<{ guard: boolean; tgname: string | null }>(`SELECT to_regprocedure($1) IS NOT NULL AS guard, t.tgname
+  const { rows } = await session.query<{ guard: boolean; tgname: string | null; tgenabled: string | null }>(`SELECT to_regprocedure($1) IS NOT NULL AS guard, t.tgname, t.tgenabled
     FROM (SELECT 1) AS one LEFT JOIN pg_trigger t ON t.tgrelid = to_regclass($2)`, [`${session.table(GUARD)}()`, session.table(TABLES.audit)]);
   if (rows[0]?.guard !== true) await session.query(guardDdl(session));
   const present = new Set(rows.map((row) => row.tgname));
   for (const trigger of TRIGGERS.filter((t) => !present.has(t.name))) {
     await session.query(`CREATE TRIGGER ${trigger.name} ${trigger.when} ON ${session.table(TABLES.audit)}
       FOR EACH ${trigger.each} EXECUTE PROCEDURE ${session.table(GUARD)}()`);
+  }
+  // ALTER TABLE ... DISABLE TRIGGER is PostgreSQL's way round the guard short of dropping it.
+  const disabled = rows.filter((row) => row.tgenabled === 'D' && TRIGGERS.some((t) => t.name === row.tgname));
+  for (const row of disabled) {
+    const enable = `ALTER TABLE ${session.table(TABLES.audit)} ENABLE TRIGGER ${row.tgname ?? ''}`;
+    try {
+      await session.query(enable);
+    } catch (error) {
+      if (sqlState(error) !== '42501') throw error;
+      throw new MigratorError('E_PRIVILEGE', `the trigger ${row.tgname ?? ''} that keeps ${TABLES.audit} append-only is disabled, and this user may not enable it: ${(error as Error).message}`, {
+        hint: `Someone with the privileges of the table's owner disabled it: run "migrate audit verify", then have the owner run ${enable}.`,
+        cause: error,
+      });
+    }
+  }
+}
+
+/**
+ * Creates the unique index on prev_hash where it is missing (format 2). Rows that already share a
+ * prev_hash (a fork) are refused with E_AUDIT_TAMPERED naming them, before CREATE would fail.
+ */
+async function guardChain(session: PgSession): Promise<void> {
+  const [exists] = await existing(session, AUDIT_CHAIN_INDEX);
+  if (exists) return;
+  const forks = await session.query<{ prev_hash: string; ids: string[] }>(`SELECT prev_hash, array_agg(id::text ORDER BY id) AS ids
+    FROM ${session.table(TABLES.audit)} GROUP BY prev_hash HAVING count(*) > 1 ORDER BY min(id) LIMIT 1`);
+  const fork = forks.rows[0];
+  if (fork) throw forkedChainError(fork.prev_hash, fork.ids);
+  const create = `CREATE UNIQUE INDEX ${AUDIT_CHAIN_INDEX} ON ${session.table(TABLES.audit)} (prev_hash)`;
+  try {
+    await session.query(create);
+  } catch (error) {
+    // 42501: only the table's owner may index it (docs/security.md hands it to another role).
+    if (sqlState(error) === '42501') throw chainIndexPrivilegeError(create, error);
+    throw error;
   }
 }
 
@@ -103,6 +138,7 @@ async function prepare(session: PgSession, format: number): Promise<{ readonly c
   const [historyExists] = await existing(session, TABLES.history);
   await session.query(ddl(session));
   await guardAudit(session);
+  await guardChain(session);
   if (stored !== format) {
     await session.query(`INSERT INTO ${session.table(TABLES.meta)} (key, value) VALUES ('format', $1)
       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, [String(format)]);
@@ -142,10 +178,21 @@ export async function writeHistory(session: PgSession, row: HistoryRow): Promise
     ON CONFLICT (version) DO UPDATE SET ${updates.join(', ')}, seq = ${nextSeq}`, bindings(row, HISTORY_COLUMNS));
 }
 
-/** Implements `Driver.appendAudit`. The table's triggers reject any later UPDATE, DELETE or TRUNCATE. */
-export async function appendAudit(session: PgSession, entry: ChainedAuditEntry): Promise<void> {
+/**
+ * Implements `Driver.appendAudit`: `false` when the unique prev_hash index says a row follows
+ * `entry.prevHash` already (23505 on it). In a savepoint inside the core's transaction, since a
+ * failed statement would abort the whole transaction. The table's triggers reject any later
+ * UPDATE, DELETE or TRUNCATE.
+ */
+export async function appendAudit(session: PgSession, entry: ChainedAuditEntry): Promise<boolean> {
   const columns = Object.values(AUDIT_COLUMNS);
-  await session.query(`INSERT INTO ${session.table(TABLES.audit)} (${columns.join(', ')}) VALUES (${placeholders(columns.length)})`, bindings(entry, AUDIT_COLUMNS));
+  try {
+    await session.atomically(() => session.query(`INSERT INTO ${session.table(TABLES.audit)} (${columns.join(', ')}) VALUES (${placeholders(columns.length)})`, bindings(entry, AUDIT_COLUMNS)));
+    return true;
+  } catch (error) {
+    if (sqlState(error) === '23505' && (error as { constraint?: unknown }).constraint === AUDIT_CHAIN_INDEX) return false;
+    throw error;
+  }
 }
 
 /** Implements `Driver.readAuditHead`: hash of the newest row, `''` when empty or absent. */

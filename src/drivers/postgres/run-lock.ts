@@ -19,8 +19,8 @@ export interface RunLock {
   fenced(write: () => Promise<void>): Promise<void>;
   /** Implements `Driver.lockLost` (the driver adds a dead connection): cheap, no round trip. */
   readonly lost: boolean;
-  /** Stops any timer (on close). */
-  stop(): void;
+  /** Stops any timer and closes what the lock opened (the lease's heartbeat connection); on close. Never throws. */
+  stop(): Promise<void>;
   /** Implements `Driver.inspectLock`: reads only, creates nothing. */
   inspect(): Promise<LockInspection>;
   /** Implements `Driver.breakLock`: the lease's compare-and-swap; E_NOT_SUPPORTED for the advisory lock. */

@@ -104,23 +104,26 @@ export class PgSession {
   /**
    * Runs `sql` with its own statement_timeout: SET LOCAL inside a transaction (it ends with the
    * transaction, and an aborted transaction cannot run a reset), else SET and reset afterwards.
+   * Returns what `query(sql)` returned (an array of results for several statements).
    */
-  async runWithTimeout(sql: string, timeoutMs: number): Promise<void> {
+  async runWithTimeout(sql: string, timeoutMs: number): Promise<pg.QueryResult> {
     const limit = Math.max(1, integer(timeoutMs));
     if (this.transaction) {
       await this.query(`SET LOCAL statement_timeout = ${limit}`);
-      await this.query(sql);
+      const result = await this.query(sql);
       await this.query(`SET LOCAL statement_timeout = ${this.sessionTimeoutMs}`);
-      return;
+      return result;
     }
     await this.query(`SET statement_timeout = ${limit}`);
+    let result: pg.QueryResult;
     try {
-      await this.query(sql);
+      result = await this.query(sql);
     } catch (error) {
       await this.query(`SET statement_timeout = ${this.sessionTimeoutMs}`).catch(() => undefined);
       throw error;
     }
     await this.query(`SET statement_timeout = ${this.sessionTimeoutMs}`);
+    return result;
   }
 
   async begin(): Promise<void> {

@@ -11,6 +11,7 @@ import { sqliteSyntax } from './syntax.js';
 import { createLease } from './lease.js';
 import type { Lease } from './lease.js';
 import { appendAudit, prepareMetadata, readAuditHead, readState, writeHistory } from './metadata.js';
+import { readAudit } from './audit-read.js';
 import { schemaFingerprint, schemaSnapshot } from './fingerprint.js';
 import { diagnoseSqlite } from './diagnose.js';
 import { recoveryPoint } from './recovery.js';
@@ -28,7 +29,9 @@ export interface SqliteOpenOptions {
   readonly leaseMs?: number;
 }
 
-const CAPABILITIES: Capabilities = Object.freeze({ transactionalDdl: true, statementTimeout: false });
+// auditAppendWithoutLock: one writer at a time, and a write transaction (BEGIN IMMEDIATE) starts
+// from the newest commit, so the lock holder always reads the real head.
+const CAPABILITIES: Capabilities = Object.freeze({ transactionalDdl: true, statementTimeout: false, auditAppendWithoutLock: true });
 
 /**
  * Opens a SQLite database for one run. Read-write mode creates the file when missing. Read-only
@@ -94,6 +97,7 @@ function createSqliteDriver(db: Database.Database, options: SqliteOpenOptions, l
   const writable = (operation: string): void => {
     if (options.readOnly) throw new Error(`${label} is open read-only: ${operation} is not allowed in this session`);
   };
+  const totalChanges = db.prepare('SELECT total_changes()').pluck();
   return {
     label,
     capabilities: CAPABILITIES,
@@ -125,6 +129,9 @@ function createSqliteDriver(db: Database.Database, options: SqliteOpenOptions, l
     async readAuditHead() {
       return readAuditHead(db);
     },
+    async readAudit(filter) {
+      return readAudit(db, filter);
+    },
     async begin() {
       writable('begin');
       // IMMEDIATE takes the write lock now: a deferred BEGIN would fail with SQLITE_BUSY at the first
@@ -139,7 +146,11 @@ function createSqliteDriver(db: Database.Database, options: SqliteOpenOptions, l
       if (db.inTransaction) db.exec('ROLLBACK');
     },
     async execute(statement) {
+      // total_changes(), not changes(): changes() keeps the count of the last INSERT/UPDATE/DELETE
+      // through DDL, and db.exec may run several statements. It counts trigger writes too.
+      const before = totalChanges.get() as number;
       db.exec(statement.sql);
+      return { rows: (totalChanges.get() as number) - before };
     },
     async queryValue(sql) {
       const statement = db.prepare(sql);
@@ -161,7 +172,7 @@ function createSqliteDriver(db: Database.Database, options: SqliteOpenOptions, l
     },
     async appendAudit(entry) {
       writable('appendAudit');
-      appendAudit(db, entry);
+      return appendAudit(db, entry);
     },
     describeError(error) {
       const code = (error as { code?: unknown }).code;

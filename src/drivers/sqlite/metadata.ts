@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3';
 import type { ChainedAuditEntry, MetadataState } from '../../core/ports.js';
 import type { HistoryRow } from '../../core/model.js';
 import { MigratorError } from '../../core/errors.js';
-import { AUDIT_COLUMNS, HISTORY_COLUMNS, TABLES, parseFormat } from '../../core/metadata.js';
+import { AUDIT_CHAIN_INDEX, AUDIT_COLUMNS, HISTORY_COLUMNS, TABLES, forkedChainError, parseFormat } from '../../core/metadata.js';
 
 export { TABLES };
 
@@ -71,12 +71,25 @@ export function prepareMetadata(db: Database.Database, format: number): { readon
     }
     const created = !tableExists(db, TABLES.history);
     db.exec(DDL);
+    guardChain(db);
     if (existing !== format) {
       db.prepare(`INSERT INTO ${TABLES.meta} (key, value) VALUES ('format', ?)
         ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(String(format));
     }
     return { created };
   }).immediate();
+}
+
+/**
+ * Creates the unique index on prev_hash where it is missing (format 2). Rows that already share a
+ * prev_hash (a fork) are refused with E_AUDIT_TAMPERED naming them, before CREATE would fail.
+ */
+function guardChain(db: Database.Database): void {
+  if (db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?`).get(AUDIT_CHAIN_INDEX) !== undefined) return;
+  const fork = db.prepare(`SELECT prev_hash, group_concat(id) AS ids FROM (SELECT prev_hash, id FROM ${TABLES.audit} ORDER BY id)
+    GROUP BY prev_hash HAVING count(*) > 1 ORDER BY min(id) LIMIT 1`).get() as { prev_hash: string; ids: string } | undefined;
+  if (fork) throw forkedChainError(fork.prev_hash, fork.ids.split(','));
+  db.exec(`CREATE UNIQUE INDEX ${AUDIT_CHAIN_INDEX} ON ${TABLES.audit} (prev_hash)`);
 }
 
 /** Picks exactly the mapped fields, so extra properties on the core's objects never reach SQL. */
@@ -95,11 +108,21 @@ export function writeHistory(db: Database.Database, row: HistoryRow): void {
     ON CONFLICT (version) DO UPDATE SET ${updates.join(', ')}, seq = ${nextSeq}`).run(bindings(row, HISTORY_COLUMNS));
 }
 
-/** Implements `Driver.appendAudit`. The table's triggers reject any later UPDATE or DELETE. */
-export function appendAudit(db: Database.Database, entry: ChainedAuditEntry): void {
+/**
+ * Implements `Driver.appendAudit`: `false` when the unique prev_hash index says a row follows
+ * `entry.prevHash` already. SQLite undoes only the failed statement, not the open transaction.
+ * The table's triggers reject any later UPDATE or DELETE.
+ */
+export function appendAudit(db: Database.Database, entry: ChainedAuditEntry): boolean {
   const fields = Object.keys(AUDIT_COLUMNS);
-  db.prepare(`INSERT INTO ${TABLES.audit} (${Object.values(AUDIT_COLUMNS).join(', ')})
-    VALUES (${fields.map((f) => `@${f}`).join(', ')})`).run(bindings(entry, AUDIT_COLUMNS));
+  try {
+    db.prepare(`INSERT INTO ${TABLES.audit} (${Object.values(AUDIT_COLUMNS).join(', ')})
+      VALUES (${fields.map((f) => `@${f}`).join(', ')})`).run(bindings(entry, AUDIT_COLUMNS));
+    return true;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE' && String((error as Error).message).includes(`${TABLES.audit}.prev_hash`)) return false;
+    throw error;
+  }
 }
 
 /** Implements `Driver.readAuditHead`: hash of the newest row, `''` when empty or absent. */

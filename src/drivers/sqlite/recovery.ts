@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
+import { MigratorError } from '../../core/errors.js';
 import type { RecoveryPoint } from '../../core/ports.js';
 
 /**
@@ -17,7 +18,11 @@ export async function recoveryPoint(db: Database.Database, file: string, makeCop
   try {
     await db.backup(copy);
   } catch (error) {
-    return { kind: 'none', value: null, detail: `the backup copy ${copy} could not be written: ${error instanceof Error ? error.message : String(error)}` };
+    // Asked for in a protected run: no copy, no run.
+    throw new MigratorError('E_BACKUP_FAILED', `the backup copy ${copy} could not be written, so the run did not start: ${error instanceof Error ? error.message : String(error)}`, {
+      hint: `Make room (or fix the permissions) in ${path.dirname(copy)}, then run again. A protected environment never migrates without its backup.`,
+      cause: error,
+    });
   }
   return { kind: 'backup_file', value: copy, detail: `backup copy ${path.basename(copy)} next to the database: to return to just before this run, stop the application and copy it over ${path.basename(file)}` };
 }

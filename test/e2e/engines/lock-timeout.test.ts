@@ -52,8 +52,9 @@ describe.concurrent('a run waiting for the lock', () => {
       expect(done.code, done.stderr).toBe(EXIT.ok);
       expect((await target.history()).map((row) => `${row.version} ${row.state}`)).toEqual(['1 applied']);
       expect(await target.tableExists('held')).toBe(true);
-      // The waiter changed nothing: only the holder's run is in the audit trail.
-      expect((await target.auditEvents()).map((row) => row.event)).toEqual(['run.started', 'migration.applied', 'run.finished']);
+      // The waiter changed nothing but the audit trail: its lock.timeout row, chained between the
+      // holder's rows (docs/audit.md).
+      expect((await target.auditEvents()).map((row) => row.event)).toEqual(['run.started', 'lock.timeout', 'migration.applied', 'run.finished']);
     }, 30_000);
   }
 });
