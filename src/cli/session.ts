@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { MigratorError, ProblemsError, sortProblems, type Problem } from '../core/errors.js';
 import { authorize as authorizeCommand, type GuardedCommand } from '../core/policy.js';
 import { recordDenial } from '../core/run/denial.js';
-import { resolveActor } from '../config/actor.js';
+import { resolveActor, resolveCiJobUrl } from '../config/actor.js';
 import { createEventBus, type EventSink, type MigratorEvent } from '../core/events.js';
 import type { Migration, RunContext } from '../core/model.js';
 import { checkFiles } from '../core/plan/index.js';
@@ -131,6 +131,7 @@ export async function createSession(globals: GlobalOptions, io: CliIO, argv: Rea
   warnPasswordOnArgv(logger, '--url', globals.url, 'DATABASE_URL, password.file or password.command');
   warnPasswordOnArgv(logger, '--pushgateway', globals.pushgateway, 'MIGRATOR_METRICS_PUSHGATEWAY or metrics.pushgateway with ${env:...}');
   const driver = chooseDriver(config.url);
+  const ciJobUrl = resolveCiJobUrl(io.env);
   const context: RunContext = {
     runId: randomUUID(),
     actor: resolveActor(config.actor, io.env),
@@ -141,6 +142,7 @@ export async function createSession(globals: GlobalOptions, io: CliIO, argv: Rea
     toolVersion: toolVersion(),
     now: () => new Date(),
     ...(globals.reason === undefined ? {} : { reason: io.secrets.scrub(globals.reason) }),
+    ...(ciJobUrl === undefined ? {} : { ciJobUrl: io.secrets.scrub(ciJobUrl) }),
     redact: io.secrets.scrub,
   };
   // Every event's log line carries the run and the environment, whatever the event.

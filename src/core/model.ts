@@ -125,6 +125,8 @@ export interface RunContext {
   readonly toolVersion: string;
   /** Clock, injectable for tests. */
   readonly now: () => Date;
+  /** The CI job running this (GitHub Actions run, GitLab job, ...), recorded with every audit row. */
+  readonly ciJobUrl?: string | undefined;
   /** Why this run happens (`--reason`), recorded in the detail of every audit row it writes. */
   readonly reason?: string | undefined;
   /** Scrubs known secret values from text the core persists (history errors, audit details). */

@@ -43,9 +43,14 @@ describe.concurrent('roles and protected environments', () => {
 
   it('the CI identity is the actor: GITHUB_ACTOR matches "github:*" (deployer)', async ({ expect, onTestFinished }) => {
     const p = project(onTestFinished);
-    const result = await p.run(['up'], { env: { GITHUB_ACTOR: 'octocat' } });
+    const result = await p.run(['up'], { env: { GITHUB_ACTOR: 'octocat', GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'acme/shop', GITHUB_RUN_ID: '42' } });
     expect(result.code, result.stderr).toBe(EXIT.ok);
-    p.withDb((db) => expect(db.prepare('SELECT DISTINCT actor FROM migrator_audit').pluck().all()).toEqual(['github:octocat']));
+    p.withDb((db) => {
+      expect(db.prepare('SELECT DISTINCT actor FROM migrator_audit').pluck().all()).toEqual(['github:octocat']);
+      // Every row names the CI job that ran it.
+      const details = db.prepare('SELECT detail FROM migrator_audit').pluck().all() as string[];
+      for (const detail of details) expect(JSON.parse(detail)).toMatchObject({ ciJob: 'https://github.com/acme/shop/actions/runs/42' });
+    });
   });
 
   it('a protected environment needs --confirm <env> for down; dry runs and the right name pass', async ({ expect, onTestFinished }) => {

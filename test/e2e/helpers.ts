@@ -64,7 +64,7 @@ const DROPPED_ENV = new Set([
   'TRACEPARENT', 'TRACESTATE',
 ]);
 // OTEL_: a collector configured on the machine must not receive (or slow down) every test's run.
-const DROPPED_PREFIXES = ['MIGRATOR_', 'GITHUB_', 'GITLAB_', 'RUNNER_', 'CIRCLE', 'TRAVIS', 'BUILDKITE', 'DRONE', 'VITEST', 'PG', 'MYSQL', 'OTEL_'];
+const DROPPED_PREFIXES = ['MIGRATOR_', 'GITHUB_', 'GITLAB_', 'CI_', 'BUILD_', 'SYSTEM_', 'BITBUCKET_', 'RUNNER_', 'CIRCLE', 'TRAVIS', 'BUILDKITE', 'DRONE', 'VITEST', 'PG', 'MYSQL', 'OTEL_'];
 
 /**
  * The environment a user's shell would give the CLI: ours, minus anything that would change what

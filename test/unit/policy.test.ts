@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { authorize, roleOf, type PolicyInput } from '../../src/core/policy.js';
-import { resolveActor } from '../../src/config/actor.js';
+import { resolveActor, resolveCiJobUrl } from '../../src/config/actor.js';
 
 const base: PolicyInput = { command: 'up', dryRun: false, actor: 'alice', environment: 'prod', protected: false, rollback: 'enabled', roles: undefined, confirm: undefined };
 const roles = { admin: ['alice'], deployer: ['github:*', 'deploy-bot'], reader: ['*'] };
@@ -50,5 +50,20 @@ describe('resolveActor', () => {
 
   it('falls back to the OS user', () => {
     expect(resolveActor(undefined, {})).not.toBe('');
+  });
+});
+
+describe('resolveCiJobUrl', () => {
+  it.each([
+    ['GitHub Actions, with the attempt', { GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'acme/shop', GITHUB_RUN_ID: '42', GITHUB_RUN_ATTEMPT: '2' }, 'https://github.com/acme/shop/actions/runs/42/attempts/2'],
+    ['GitLab CI', { CI_JOB_URL: 'https://gitlab.com/acme/shop/-/jobs/7' }, 'https://gitlab.com/acme/shop/-/jobs/7'],
+    ['CircleCI', { CIRCLE_BUILD_URL: 'https://circleci.com/gh/acme/shop/9' }, 'https://circleci.com/gh/acme/shop/9'],
+    ['Jenkins', { BUILD_URL: 'https://ci.acme.dev/job/shop/12/' }, 'https://ci.acme.dev/job/shop/12/'],
+    ['Azure Pipelines', { SYSTEM_COLLECTIONURI: 'https://dev.azure.com/acme/', SYSTEM_TEAMPROJECT: 'shop', BUILD_BUILDID: '5' }, 'https://dev.azure.com/acme/shop/_build/results?buildId=5'],
+    ['Bitbucket Pipelines', { BITBUCKET_REPO_FULL_NAME: 'acme/shop', BITBUCKET_BUILD_NUMBER: '3' }, 'https://bitbucket.org/acme/shop/pipelines/results/3'],
+    ['GitHub without the run id', { GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'acme/shop' }, undefined],
+    ['no CI', {}, undefined],
+  ])('%s', (_name, env, expected) => {
+    expect(resolveCiJobUrl(env)).toBe(expected);
   });
 });

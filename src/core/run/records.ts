@@ -60,6 +60,6 @@ export function auditEntry(context: RunContext, facts: AuditFacts): AuditEntry {
     checksum: facts.checksum ?? null,
     outcome: facts.outcome,
     durationMs: facts.durationMs ?? null,
-    detail: redact(JSON.stringify({ ...facts.detail, ...(context.reason === undefined ? {} : { reason: context.reason }) })),
+    detail: redact(JSON.stringify({ ...facts.detail, ...(context.reason === undefined ? {} : { reason: context.reason }), ...(context.ciJobUrl === undefined ? {} : { ciJob: context.ciJobUrl }) })),
   };
 }
