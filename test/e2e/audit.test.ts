@@ -122,7 +122,7 @@ describe('migrate audit', () => {
       const events = async (...filter: string[]): Promise<string[]> =>
         jsonDoc<AuditDoc>(expectExit(await cli('audit', '--json', ...filter), EXIT.ok).stdout).rows.map((row) => `${row.id} ${row.event}`);
       const ids = all.rows.map((row) => `${row.id} ${row.event}`);
-      expect(await events('--actor', 'bob')).toEqual(ids.slice(4, 7));
+      expect(await events('--by', 'bob')).toEqual(ids.slice(4, 7));
       // Version 1: its migration row, and the runs that went from or to it.
       expect(await events('--version', 'V1')).toEqual([ids[1], ids[4], ids[6], ids[7], ids[9]]);
       expect(await events('--since', '1h')).toEqual(ids);
@@ -131,7 +131,7 @@ describe('migrate audit', () => {
       expect(await events('--limit', '0')).toEqual(ids);
       expectExit(await cli('audit', '--since', 'yesterday'), EXIT.usage);
 
-      const table = expectExit(await cli('audit', '--actor', 'alice'), EXIT.ok).stdout;
+      const table = expectExit(await cli('audit', '--by', 'alice'), EXIT.ok).stdout;
       expect(table).toMatch(/^ID +AT +ACTOR +EVENT +VERSION +FROM -> TO +OUTCOME +DURATION +REASON$/m);
       expect(table).toMatch(/ alice +run\.started +\(none\) -> 2 +info +TICKET-1 first release$/m);
 

@@ -9,6 +9,7 @@ import type { CommandEnv } from '../program.js';
 interface AuditOptions {
   readonly since?: string;
   readonly version?: string;
+  readonly by?: string;
   readonly limit: number;
 }
 
@@ -37,12 +38,12 @@ export function registerAudit(program: Command, env: CommandEnv): void {
     .description('list the audit log (who did what, when); "audit verify" checks its hash chain (read-only)')
     .option('--since <when>', 'only rows since a time (2026-01-31, 2026-01-31T14:00:00Z) or for a duration back (30m, 12h, 7d, 2w)')
     .option('--version <version>', 'only rows naming this version (migrated, or as the from/to version of a run)')
-    // The global --actor: commander reads it wherever it stands, so it also names who runs this.
-    .option('--actor <name>', 'only rows of this actor (also who runs this command, as everywhere)')
+    // Not --actor: that global option says who runs the command (and is checked against roles).
+    .option('--by <actor>', 'only rows written by this actor')
     .option('--limit <n>', 'the newest n matching rows, oldest first; 0 for all', count, 100)
     .action(async (options: AuditOptions, command: Command) => {
       const session = await env.session(command);
-      const actor = command.optsWithGlobals<{ actor?: string }>().actor;
+      const actor = options.by;
       const since = options.since === undefined ? undefined : parseSince(options.since, session.context.now());
       if (options.since !== undefined && since === undefined) {
         throw new MigratorError('E_USAGE', `--since "${options.since}" is neither a time nor a duration`, { hint: 'Use a date or time (2026-01-31, 2026-01-31T14:00:00Z) or a duration back from now (30m, 12h, 7d, 2w).' });
