@@ -30,7 +30,7 @@ export const EXIT_CODES_HELP = `
 
 Exit codes:
   0    success, including nothing to do
-  1    a migration failed while running (its state is recorded)
+  1    a migration, callback or before-hook failed while running (its state is recorded)
   2    usage error (unknown command or option, bad argument), or an engine that cannot do it
        (validate --rehearse on MySQL without --scratch-url)
   3    configuration error

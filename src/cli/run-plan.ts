@@ -16,6 +16,8 @@ import { progressRenderer } from './render/progress.js';
 import { progressLines, runJson, runSummary } from './render/run.js';
 import { runBackupHook } from './backup.js';
 import { withDriver, type Session } from './session.js';
+import { loadHooks } from './hooks.js';
+import type { Callback } from '../core/source/callbacks.js';
 
 export type PlanFor = (history: ReadonlyArray<HistoryRow>) => Plan;
 
@@ -26,8 +28,15 @@ export async function dryRun(session: Session, planFor: PlanFor): Promise<void> 
   if (!session.output.json) session.io.stdout(planScript(plan, session.target, capabilities));
 }
 
-export async function execute(session: Session, direction: Direction, planFor: PlanFor): Promise<void> {
+/** What runs around the migrations: the SQL callback files read with them (docs/callbacks.md). */
+export interface ExecuteOptions {
+  readonly callbacks?: ReadonlyArray<Callback> | undefined;
+}
+
+export async function execute(session: Session, direction: Direction, planFor: PlanFor, options: ExecuteOptions = {}): Promise<void> {
   const { output } = session;
+  // Loaded before anything runs: a hook module that does not load stops the command here.
+  const hooks = await loadHooks(session);
   // A protected run backs up first, when there is something to run: planned from a read-only look
   // (the run plans again under the lock).
   const backup = session.config.protected && (await withDriver(session, true, async (driver) => planFor((await readHistory(driver)).rows).steps.length > 0))
@@ -50,7 +59,7 @@ export async function execute(session: Session, direction: Direction, planFor: P
     return runPlan({
       driver, context: session.context, emit: session.emit, signal: session.io.signal, lockTimeoutMs: session.config.lock.timeoutMs,
       direction, plan: planFor, lockRetries: session.config.execution.lockRetries, fault: crashHook(faultSpec(session.io.env)),
-      backupCopy: session.config.protected, auditDetail: backup ? { backup } : undefined,
+      backupCopy: session.config.protected, auditDetail: backup ? { backup } : undefined, callbacks: options.callbacks, hooks,
     });
   });
   output.document({ ...(runJson(report, session.target, session.context.runId, capabilities) as object), error: report.error ? errorJson(report.error) : null });

@@ -14,6 +14,7 @@ import type { Migration, RunContext } from '../core/model.js';
 import { checkFiles } from '../core/plan/index.js';
 import type { Driver } from '../core/ports.js';
 import { loadMigrations } from '../core/source/loader.js';
+import type { Callback } from '../core/source/callbacks.js';
 import type { SqlSyntax } from '../core/source/syntax.js';
 import { redactUrl } from '../config/redact.js';
 import { loadConfiguration, type LoadedConfig } from '../config/load.js';
@@ -27,6 +28,7 @@ import { toolVersion } from '../version.js';
 import { testLeaseMs } from '../config/test-lease.js';
 import { createOutput, type CliIO, type Lifecycle, type Output } from './io.js';
 import { startMetrics } from './metrics.js';
+import { createModuleLoader } from './script-modules.js';
 
 /** The global options, as commander parsed them. */
 export interface GlobalOptions {
@@ -63,9 +65,9 @@ export interface Session {
    * Reads and parses every migration and checks the files among themselves (duplicates, missing
    * dependencies, cycles); throws ProblemsError (exit 5) before any connection when one is invalid.
    */
-  loadMigrations(): Promise<{ migrations: ReadonlyArray<Migration>; syntax: SqlSyntax }>;
+  loadMigrations(): Promise<{ migrations: ReadonlyArray<Migration>; syntax: SqlSyntax; callbacks: ReadonlyArray<Callback> }>;
   /** Reads and parses every migration and returns the problems instead of throwing. */
-  inspectFiles(): Promise<{ migrations: ReadonlyArray<Migration>; problems: ReadonlyArray<Problem>; syntax: SqlSyntax }>;
+  inspectFiles(): Promise<{ migrations: ReadonlyArray<Migration>; problems: ReadonlyArray<Problem>; syntax: SqlSyntax; callbacks: ReadonlyArray<Callback> }>;
   /** Opens the one connection of this run; the caller closes it. */
   open(readOnly: boolean): Promise<Driver>;
   /**
@@ -154,8 +156,8 @@ export async function createSession(globals: GlobalOptions, io: CliIO, argv: Rea
   await startMetrics({ config, logger, subscribe: (listener) => void bus.subscribe(listener), onFinish: (finisher) => lifecycle.onFinish(finisher), host: context.host, cwd: io.cwd });
   const inspectFiles = async () => {
     const syntax = await driver.syntax();
-    const loaded = await loadMigrations({ dirs: config.migrations.dirs, syntax, cwd: io.cwd });
-    return { migrations: loaded.migrations, problems: sortProblems(loaded.problems), syntax };
+    const loaded = await loadMigrations({ dirs: config.migrations.dirs, syntax, cwd: io.cwd, placeholders: config.placeholders, modules: createModuleLoader() });
+    return { migrations: loaded.migrations, problems: sortProblems(loaded.problems), syntax, callbacks: loaded.callbacks };
   };
   const server = {
     lockStrategy: config.lock.strategy,
@@ -203,10 +205,10 @@ export async function createSession(globals: GlobalOptions, io: CliIO, argv: Rea
     authorize,
     auditRefusal,
     async loadMigrations() {
-      const { migrations, problems, syntax } = await inspectFiles();
+      const { migrations, problems, syntax, callbacks } = await inspectFiles();
       const all = [...problems, ...checkFiles(migrations).problems];
       if (all.length > 0) throw new ProblemsError(sortProblems(all));
-      return { migrations, syntax };
+      return { migrations, syntax, callbacks };
     },
   };
 }

@@ -9,8 +9,11 @@ import { z } from 'zod';
 import { MigratorError } from '../core/errors.js';
 import { parseDuration } from '../core/source/directives.js';
 import { interpolate } from './interpolate.js';
+import { placeholderDeclarations, placeholdersFileSchema } from './placeholders.js';
 import type { ConfigKey, PasswordSource, RawValue } from './keys.js';
 import type { Layer } from './layers.js';
+
+const HOOK_KEYS = ['beforeMigrate', 'beforeEachMigrate', 'afterEachMigrate', 'afterMigrate', 'afterMigrateError'] as const;
 
 const duration = z.union([z.string(), z.number().nonnegative()]);
 const password = z.union([
@@ -18,6 +21,9 @@ const password = z.union([
   z.object({ file: z.string().min(1) }).strict(),
   z.object({ command: z.string().min(1), timeout: duration.optional() }).strict(),
 ]);
+
+/** `hooks.<name>`: a shell command (docs/callbacks.md). */
+const hookCommands = Object.fromEntries(HOOK_KEYS.map((name) => [name, z.string().min(1).optional()])) as Record<(typeof HOOK_KEYS)[number], z.ZodOptional<z.ZodString>>;
 
 const blockSchema = z
   .object({
@@ -35,7 +41,9 @@ const blockSchema = z
     protected: z.boolean().optional(),
     rollback: z.enum(['enabled', 'disabled']).optional(),
     backup: z.object({ command: z.string().min(1).optional(), timeout: duration.optional() }).strict().optional(),
+    hooks: z.object({ ...hookCommands, module: z.string().min(1).optional(), timeout: duration.optional() }).strict().optional(),
     rehearsal: z.object({ scratchUrl: z.string().min(1).optional() }).strict().optional(),
+    placeholders: placeholdersFileSchema.optional(),
     metrics: z.object({ file: z.string().min(1).optional(), pushgateway: z.string().min(1).optional(), port: z.number().int().min(0).max(65535).optional() }).strict().optional(),
     roles: z.object({ reader: z.array(z.string().min(1)).optional(), deployer: z.array(z.string().min(1)).optional(), admin: z.array(z.string().min(1)).optional() }).strict().optional(),
   })
@@ -113,7 +121,7 @@ export async function loadConfigFile(cwd: string, explicit: string | undefined):
     const key = issue?.path.join('.') || '(top level)';
     throw new MigratorError('E_CONFIG', `${file}: ${key}: ${issue ? describeIssue(issue) : 'invalid'}`, {
       at: { file },
-      hint: 'Valid keys: url, password, migrations.dirs, order, lock.timeout, lock.strategy, execution.lockTimeout, execution.statementTimeout, execution.lockRetries, actor, log.level, protected, rollback, roles.{reader,deployer,admin}, backup.command, backup.timeout, rehearsal.scratchUrl, metrics.file, metrics.pushgateway, metrics.port, environments.<name>.* (docs/configuration.md).',
+      hint: 'Valid keys: url, password, migrations.dirs, order, lock.timeout, lock.strategy, execution.lockTimeout, execution.statementTimeout, execution.lockRetries, actor, log.level, protected, rollback, roles.{reader,deployer,admin}, backup.command, backup.timeout, hooks.{beforeMigrate,beforeEachMigrate,afterEachMigrate,afterMigrate,afterMigrateError,module,timeout}, rehearsal.scratchUrl, placeholders.<name>.{value,as}, metrics.file, metrics.pushgateway, metrics.port, environments.<name>.* (docs/configuration.md).',
     });
   }
   const { environments = {}, ...base } = parsed.data;
@@ -158,9 +166,14 @@ export function blockLayer(block: Block, name: string, lookup: (variable: string
   // secret (shown by "migrate config") or shell syntax.
   put('backup.command', block.backup?.command);
   put('backup.timeout', asText(block.backup?.timeout));
+  // Commands are not interpolated either, for the same reasons.
+  for (const hook of HOOK_KEYS) put(`hooks.${hook}`, block.hooks?.[hook]);
+  put('hooks.module', block.hooks?.module === undefined ? undefined : text('hooks.module')(block.hooks.module));
+  put('hooks.timeout', asText(block.hooks?.timeout));
   put('rehearsal.scratchUrl', block.rehearsal?.scratchUrl === undefined ? undefined : text('rehearsal.scratchUrl')(block.rehearsal.scratchUrl));
   put('metrics.file', block.metrics?.file === undefined ? undefined : text('metrics.file')(block.metrics.file));
   put('metrics.pushgateway', block.metrics?.pushgateway === undefined ? undefined : text('metrics.pushgateway')(block.metrics.pushgateway));
   put('metrics.port', block.metrics?.port);
+  put('placeholders', block.placeholders === undefined ? undefined : placeholderDeclarations(block.placeholders, (key, value) => text(`placeholders.${key}.value`)(value)));
   return { name, values };
 }

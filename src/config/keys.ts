@@ -4,7 +4,7 @@
  * this table; the zod schema in schema.ts validates the merged result.
  */
 
-export type KeyKind = 'string' | 'duration' | 'list' | 'integer' | 'boolean' | 'password' | 'roles';
+export type KeyKind = 'string' | 'duration' | 'list' | 'integer' | 'boolean' | 'password' | 'roles' | 'placeholders';
 
 export interface KeySpec {
   /** The key as written in a config file (`lock.timeout`). */
@@ -30,7 +30,17 @@ export const KEYS: ReadonlyArray<KeySpec> = Object.freeze([
   { key: 'roles', env: undefined, kind: 'roles' },
   { key: 'backup.command', env: 'MIGRATOR_BACKUP_COMMAND', kind: 'string' },
   { key: 'backup.timeout', env: 'MIGRATOR_BACKUP_TIMEOUT', kind: 'duration' },
+  // Hooks run commands and code: only a (reviewed) config file sets them, no variable can.
+  { key: 'hooks.beforeMigrate', env: undefined, kind: 'string' },
+  { key: 'hooks.beforeEachMigrate', env: undefined, kind: 'string' },
+  { key: 'hooks.afterEachMigrate', env: undefined, kind: 'string' },
+  { key: 'hooks.afterMigrate', env: undefined, kind: 'string' },
+  { key: 'hooks.afterMigrateError', env: undefined, kind: 'string' },
+  { key: 'hooks.module', env: undefined, kind: 'string' },
+  { key: 'hooks.timeout', env: undefined, kind: 'duration' },
   { key: 'rehearsal.scratchUrl', env: 'MIGRATOR_SCRATCH_URL', kind: 'string' },
+  // A map; each value may also come from MIGRATOR_PLACEHOLDER_<NAME> (config/placeholders.ts).
+  { key: 'placeholders', env: undefined, kind: 'placeholders' },
   { key: 'log.level', env: 'MIGRATOR_LOG_LEVEL', kind: 'string' },
   { key: 'metrics.file', env: 'MIGRATOR_METRICS_FILE', kind: 'string' },
   { key: 'metrics.pushgateway', env: 'MIGRATOR_METRICS_PUSHGATEWAY', kind: 'string' },
@@ -56,5 +66,8 @@ export interface RoleMap {
   readonly admin?: ReadonlyArray<string> | undefined;
 }
 
+/** `placeholders:` of one config-file block: kind and value by name, either possibly left to another layer. */
+export type PlaceholderDeclarations = Readonly<Record<string, { readonly as?: 'identifier' | 'literal' | 'raw'; readonly value?: string }>>;
+
 /** A value as a layer gives it, before validation. */
-export type RawValue = string | number | boolean | ReadonlyArray<string> | PasswordSource | RoleMap;
+export type RawValue = string | number | boolean | ReadonlyArray<string> | PasswordSource | RoleMap | PlaceholderDeclarations;

@@ -5,6 +5,7 @@
  */
 import { MigratorError } from '../core/errors.js';
 import { KEYS, META_VARIABLES, TEST_VARIABLE_PREFIX, type ConfigKey, type RawValue } from './keys.js';
+import { PLACEHOLDER_VARIABLE_PREFIX } from './placeholders.js';
 
 export interface Layer {
   /** Where the values came from, for messages: `defaults`, `file migrator.config.yaml`, `.env`, ... */
@@ -26,6 +27,7 @@ export const DEFAULTS: Layer = {
     ['protected', false],
     ['rollback', 'enabled'],
     ['backup.timeout', '1h'],
+    ['hooks.timeout', '5m'],
   ]),
 };
 
@@ -42,6 +44,8 @@ export function variablesLayer(name: string, variables: Readonly<Record<string, 
   for (const [variable, value] of Object.entries(variables)) {
     if (!variable.startsWith('MIGRATOR_') || value === undefined || value === '') continue;
     if (META_VARIABLES.has(variable) || variable.startsWith(TEST_VARIABLE_PREFIX)) continue;
+    // Placeholder values are read by resolvePlaceholders, which knows the declared names.
+    if (variable.startsWith(PLACEHOLDER_VARIABLE_PREFIX)) continue;
     const spec = BY_ENV.get(variable);
     if (!spec) {
       throw new MigratorError('E_CONFIG', `${name}: unknown variable ${variable}`, {

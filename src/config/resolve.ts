@@ -8,6 +8,7 @@ import { parseDuration } from '../core/source/directives.js';
 import { blockLayer, type FileConfig } from './file.js';
 import { KEYS, type ConfigKey, type RawValue } from './keys.js';
 import { DEFAULTS, flagsLayer, variablesLayer, type Layer } from './layers.js';
+import { resolvePlaceholders } from './placeholders.js';
 import { configSchema, type Config } from './schema.js';
 
 export interface ConfigInputs {
@@ -98,6 +99,8 @@ export function resolveConfig(inputs: ConfigInputs): ResolvedConfig {
     }
   }
   checkSafetyKeys(layers, values, origins);
+  const placeholders = resolvePlaceholders(layers, [...(inputs.dotenv ? [{ name: inputs.dotenv.file, values: inputs.dotenv.variables }] : []), { name: 'environment', values: inputs.env }]);
+  if (placeholders) origins.set('placeholders', placeholders.origin);
   const where = (key: ConfigKey): string => `${key} (set by ${origins.get(key) ?? 'defaults'})`;
   const ms = (key: ConfigKey): number | undefined => {
     const raw = values.get(key);
@@ -120,7 +123,12 @@ export function resolveConfig(inputs: ConfigInputs): ResolvedConfig {
     ...(values.has('roles') ? { roles: values.get('roles') } : {}),
     ...(values.has('actor') ? { actor: values.get('actor') } : {}),
     backup: { ...(values.has('backup.command') ? { command: values.get('backup.command') } : {}), timeoutMs: ms('backup.timeout') },
+    hooks: {
+      ...Object.fromEntries((['beforeMigrate', 'beforeEachMigrate', 'afterEachMigrate', 'afterMigrate', 'afterMigrateError', 'module'] as const).filter((name) => values.has(`hooks.${name}`)).map((name) => [name, values.get(`hooks.${name}`)])),
+      timeoutMs: ms('hooks.timeout'),
+    },
     rehearsal: values.has('rehearsal.scratchUrl') ? { scratchUrl: values.get('rehearsal.scratchUrl') } : {},
+    ...(placeholders ? { placeholders: placeholders.placeholders } : {}),
     log: { level: values.get('log.level') },
     metrics: {
       ...(values.has('metrics.file') ? { file: values.get('metrics.file') } : {}),

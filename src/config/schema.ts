@@ -44,8 +44,22 @@ export const configSchema = z
     actor: z.string().min(1).optional(),
     /** Run before `up` and `down` in a protected environment; a failure stops the run. */
     backup: z.object({ command: z.string().min(1).optional(), timeoutMs: z.number().int().positive() }).strict(),
+    /** Shell commands, and a JS module exporting functions, run around `up`/`down` (docs/callbacks.md). */
+    hooks: z
+      .object({
+        beforeMigrate: z.string().min(1).optional(),
+        beforeEachMigrate: z.string().min(1).optional(),
+        afterEachMigrate: z.string().min(1).optional(),
+        afterMigrate: z.string().min(1).optional(),
+        afterMigrateError: z.string().min(1).optional(),
+        module: z.string().min(1).optional(),
+        timeoutMs: z.number().int().positive(),
+      })
+      .strict(),
     /** `validate --rehearse --scratch-url` default: an empty database to replay every migration on. */
     rehearsal: z.object({ scratchUrl: z.string().min(1).optional() }).strict(),
+    /** `${name}` substitution in migration SQL (docs/file-format.md#placeholders); absent: off. */
+    placeholders: z.record(z.string(), z.object({ kind: z.enum(['identifier', 'literal', 'raw']), value: z.string() }).strict()).optional(),
     log: z
       .object({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),

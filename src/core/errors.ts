@@ -52,6 +52,8 @@ export const ErrorCodes = {
   E_LOCK_HELD: 'lockTimeout',
   E_LOCK_LOST: 'migrationFailed',
   E_MIGRATION_FAILED: 'migrationFailed',
+  E_CALLBACK_FAILED: 'migrationFailed',
+  E_HOOK_FAILED: 'migrationFailed',
   E_PENDING: 'pending',
   E_IRREVERSIBLE: 'notPermitted',
   E_DEPENDENT_APPLIED: 'notPermitted',

@@ -39,6 +39,12 @@ export type MigratorEvent =
   /** It could not be: the run's outcome stands, but drift checks compare with an older snapshot. */
   | { readonly type: 'snapshot.failed'; readonly message: string }
   | { readonly type: 'problem.found'; readonly problem: Problem }
+  /** A scripted migration wrote to `ctx.log` (its data is the script's own: it must not hold secrets). */
+  | { readonly type: 'script.logged'; readonly id: string; readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly message: string; readonly data?: Readonly<Record<string, unknown>> | undefined }
+  /** A SQL callback file (`kind: 'sql'`) or a configured hook (`kind: 'hook'`, `file` null) ran; `migration` for the each-callbacks. */
+  | { readonly type: 'callback.executed'; readonly name: string; readonly kind: 'sql' | 'hook'; readonly file: string | null; readonly migration: string | null; readonly durationMs: number }
+  /** One failed: `fatal` when it stopped the run (before-callbacks, SQL after-callbacks), otherwise a warning. */
+  | { readonly type: 'callback.failed'; readonly name: string; readonly kind: 'sql' | 'hook'; readonly file: string | null; readonly migration: string | null; readonly code: string; readonly message: string; readonly fatal: boolean }
   /** `migrate status` compared files with history: `pending` migrations (and outdated repeatables) await `up`. */
   | { readonly type: 'status.inspected'; readonly pending: number };
 

@@ -2,6 +2,7 @@
  * The plain data migrator works on: versions, migrations read from files, history read from the
  * database. Everything here is immutable data; behaviour lives in source/, plan/ and run/.
  */
+import type { ScriptProgram } from './scripted.js';
 
 /** A parsed version: `1.10` is parts ["1", "10"]. Parts are digit strings without leading zeros. */
 export interface Version {
@@ -45,6 +46,11 @@ export interface Script {
   /** Runs inside one transaction (with its history and audit rows) when the engine allows it. */
   readonly transactional: boolean;
   readonly timeoutMs: number | undefined;
+  /**
+   * Set for scripted migrations (`.ts`/`.js`): the exported function that is this direction;
+   * `statements` is then empty and the executor calls it with a `ctx` instead.
+   */
+  readonly program?: ScriptProgram | undefined;
 }
 
 /** A migration as found on disk, fully parsed. */

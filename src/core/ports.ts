@@ -6,6 +6,7 @@
 import type { AuditEntry, HistoryRow, Statement } from './model.js';
 import type { LockHolderInfo } from './events.js';
 import type { SqlSyntax } from './source/syntax.js';
+import type { Dialect, ParameterStyle, QueryResult } from './scripted.js';
 
 /** How a server driver (PostgreSQL, MySQL) is asked to connect. */
 export interface ServerDriverOptions {
@@ -332,6 +333,18 @@ export interface Driver {
   execute(statement: Statement, options?: ExecuteOptions): Promise<ExecuteResult>;
   /** Runs a query and returns the first column of the first row (verify checks), `undefined` if no row. */
   queryValue(sql: string): Promise<unknown>;
+  /** Engine family, given to scripted migrations as `ctx.dialect` (they may branch on it; the core does not). */
+  readonly dialect: Dialect;
+  /** How `query` expects parameters to be spelled in its text. */
+  readonly parameterStyle: ParameterStyle;
+  /**
+   * Runs one statement for a scripted migration (`ctx.sql`, `ctx.query`) and returns its rows and
+   * the rows it changed. With `params`, the values are bound by the client or server (extended
+   * protocol, prepared statement), never spliced into the text; with none, the text goes as it is
+   * (so DDL that cannot be prepared still runs). Errors are thrown as the client raised them; the
+   * core wraps them (`describeError`).
+   */
+  query(sql: string, params: ReadonlyArray<unknown>): Promise<QueryResult>;
 
   /** Inserts or replaces the history row of `row.version`. */
   writeHistory(row: HistoryRow): Promise<void>;

@@ -46,6 +46,12 @@ export function logEvents(logger: Logger): (event: MigratorEvent) => void {
         return logger.debug({ fingerprint: event.fingerprint, objects: event.objects }, 'schema snapshot recorded');
       case 'snapshot.failed':
         return logger.warn({ err: event.message }, 'could not record the schema snapshot: "migrate verify" will report this run\'s changes as drift until the next run records one (or "migrate verify --accept")');
+      case 'callback.executed':
+        return logger.info({ callback: event.name, kind: event.kind, file: event.file, migration: event.migration, duration_ms: Math.round(event.durationMs) }, `${event.kind === 'sql' ? 'callback' : 'hook'} ${event.name} ran`);
+      case 'callback.failed':
+        return logger[event.fatal ? 'error' : 'warn']({ callback: event.name, kind: event.kind, file: event.file, migration: event.migration, code: event.code, err: event.message }, `${event.kind === 'sql' ? 'callback' : 'hook'} ${event.name} failed${event.fatal ? '' : ': a warning only, the run\'s outcome stands'}`);
+      case 'script.logged':
+        return logger[event.level]({ ...event.data, migration: event.id, source: 'script' }, event.message);
       case 'problem.found':
         return logger.warn({ code: event.problem.code, file: event.problem.at?.file }, event.problem.message);
     }

@@ -122,6 +122,8 @@ export function createFakeDriver(options: FakeDriverOptions = {}): FakeDriver {
     label: 'Fake in-memory database',
     capabilities: Object.freeze({ transactionalDdl, statementTimeout: false, auditAppendWithoutLock: options.auditAppendWithoutLock ?? false }),
     syntax: FAKE_SYNTAX,
+    dialect: 'sqlite',
+    parameterStyle: 'question',
     executed,
     history,
     audit,
@@ -239,6 +241,16 @@ export function createFakeDriver(options: FakeDriverOptions = {}): FakeDriver {
       if (error !== undefined) throw error;
       executed.push(statement.sql);
       return { rows: options.rowsOf?.(statement.sql) };
+    },
+    async query(sql, params) {
+      // Counted and failed like execute; the parameters are recorded after the text, as JSON.
+      write('query');
+      const index = executeCount;
+      executeCount += 1;
+      const error = options.failOn?.(sql, index);
+      if (error !== undefined) throw error;
+      executed.push(params.length === 0 ? sql : `${sql} -- ${JSON.stringify(params)}`);
+      return { rows: [], rowCount: options.rowsOf?.(sql) };
     },
     async queryValue(sql) {
       calls.push('queryValue');

@@ -39,10 +39,10 @@ export function registerDown(program: Command, env: CommandEnv): void {
     .action(async (options: DownOptions, command: Command) => {
       const session = await env.session(command);
       await session.authorize('down', { dryRun: options.dryRun, confirm: options.confirm });
-      const { migrations } = await session.loadMigrations();
+      const { migrations, callbacks } = await session.loadMigrations();
       const target = targetOf(options);
       const planFor: PlanFor = (history) => planDown(migrations, history, target);
-      await (options.dryRun ? dryRun(session, planFor) : execute(session, 'down', planFor));
+      await (options.dryRun ? dryRun(session, planFor) : execute(session, 'down', planFor, { callbacks }));
     });
   const down = program.commands.find((c) => c.name() === 'down');
   down?.options.find((o) => o.long === '--to')?.conflicts(['steps', 'batch', 'version']);

@@ -21,10 +21,10 @@ export function registerUp(program: Command, env: CommandEnv): void {
     .action(async (options: UpOptions, command: Command) => {
       const session = await env.session(command);
       await session.authorize('up', { dryRun: options.dryRun });
-      const { migrations } = await session.loadMigrations();
+      const { migrations, callbacks } = await session.loadMigrations();
       const policy = { outOfOrder: session.config.order === 'allow-out-of-order' };
       const planFor: PlanFor = (history) => planUp(migrations, history, { policy, target: options.target, resume: options.resume === true });
       await preflight(session, 'up', { dryRun: options.dryRun });
-      await (options.dryRun ? dryRun(session, planFor) : execute(session, 'up', planFor));
+      await (options.dryRun ? dryRun(session, planFor) : execute(session, 'up', planFor, { callbacks }));
     });
 }

@@ -21,6 +21,8 @@ export interface PlanJson {
     /** 1-based statement a resume starts at, `null` for other steps. */
     readonly resumeFrom: number | null;
     readonly statements: ReadonlyArray<{ readonly line: number; readonly sql: string }>;
+    /** For a scripted migration, the function that runs (`up`, `down`): its SQL is only known when it runs. */
+    readonly scripted: string | null;
   }>;
 }
 
@@ -39,6 +41,7 @@ export function planJson(plan: Plan, capabilities: Capabilities): PlanJson {
       transactional: runsInTransaction(step, capabilities),
       resumeFrom: step.resume ? step.resume.from + 1 : null,
       statements: step.script.statements.slice(step.resume?.from ?? 0).map((s) => ({ line: s.line, sql: s.sql })),
+      scripted: step.script.program ? `${step.script.program.entry}(ctx)` : null,
     })),
   };
 }
@@ -54,6 +57,8 @@ export function planScript(plan: Plan, target: string, capabilities: Capabilitie
     lines.push('', `-- ${VERB[step.action]} ${m.id}${m.version ? ` (${m.description})` : ''}: ${step.script.file}${runsInTransaction(step, capabilities) ? '' : ' [outside a transaction, journaled]'}`);
     const from = step.resume?.from ?? 0;
     if (from > 0) lines.push(`-- (statements 1-${from} were applied before: resuming at ${from + 1})`);
+    // Its SQL depends on the data it reads: only running it can tell.
+    if (step.script.program) lines.push(`-- scripted: ${step.script.program.entry}(ctx) of ${step.script.file}`);
     for (const statement of step.script.statements.slice(from)) {
       lines.push(`-- line ${statement.line}`, `${statement.sql}${needsTerminator(statement.sql) ? ';' : ''}`);
     }

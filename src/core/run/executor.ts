@@ -15,6 +15,8 @@ import { recordAfterRun } from './schema-record.js';
 import { diffLines, readDrift } from '../drift.js';
 import type { FaultHook } from './faults.js';
 import { executeStep } from './step.js';
+import { aroundRun, callbacksAudit, stepCallbacks, type CallbackRun, type RunHooks } from './callbacks.js';
+import type { Callback } from '../source/callbacks.js';
 
 /**
  * Format of the metadata tables this version writes; a database with a newer one is refused.
@@ -42,6 +44,10 @@ export interface RunInput {
   readonly auditDetail?: Readonly<Record<string, unknown>> | undefined;
   /** Test-only crash injection at run boundaries. */
   readonly fault?: FaultHook | undefined;
+  /** SQL callback files (`beforeMigrate.sql`, ...), parsed; run only when the plan has steps (docs/callbacks.md). */
+  readonly callbacks?: ReadonlyArray<Callback> | undefined;
+  /** Configured hooks, implemented by the edge; run only when the plan has steps. */
+  readonly hooks?: RunHooks | undefined;
   /** Injected for tests (retry backoff). */
   readonly sleep?: ((ms: number) => Promise<void>) | undefined;
 }
@@ -84,7 +90,7 @@ function nextBatch(rows: ReadonlyArray<HistoryRow>): number {
   return rows.reduce((max, row) => Math.max(max, row.batch), 0) + 1;
 }
 
-async function runSteps(input: RunInput, plan: Plan, rows: ReadonlyArray<HistoryRow>, chain: AuditChain): Promise<Omit<RunReport, 'plan' | 'durationMs'>> {
+async function runSteps(input: RunInput, plan: Plan, rows: ReadonlyArray<HistoryRow>, chain: AuditChain, around?: CallbackRun): Promise<Omit<RunReport, 'plan' | 'durationMs'>> {
   const batch = nextBatch(rows);
   const previous = new Map(rows.map((row) => [row.version, row]));
   const completed: CompletedStep[] = [];
@@ -98,14 +104,18 @@ async function runSteps(input: RunInput, plan: Plan, rows: ReadonlyArray<History
     input.emit({ type: 'migration.started', id: migration.id, version: migration.version?.canonical ?? null, direction, file: step.script.file, statements: step.script.statements.length });
     const stepBatch = step.action === 'revert' ? (previous.get(migration.id)?.batch ?? batch) : batch;
     const started = performance.now();
+    const each = around && stepCallbacks(around, step);
     try {
+      await each?.before();
       const result = await executeStep(step, {
         driver: input.driver, chain, context: input.context, emit: input.emit, signal: input.signal, batch: stepBatch,
         lockRetries: input.lockRetries ?? 3, fault: input.fault, sleep: input.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+        around: each?.around,
       });
       const done = { id: migration.id, version: migration.version?.canonical ?? null, description: migration.description, action: step.action, durationMs: result.durationMs, statements: result.statements };
       completed.push(done);
       input.emit({ type: direction === 'down' ? 'migration.reverted' : 'migration.applied', id: done.id, version: done.version, description: done.description, durationMs: done.durationMs, statements: done.statements });
+      await each?.after();
     } catch (caught) {
       const error = caught instanceof MigratorError ? caught : new MigratorError('E_MIGRATION_FAILED', `${migration.id} failed: ${String(caught)}`, { cause: caught });
       const durationMs = performance.now() - started;
@@ -118,6 +128,13 @@ async function runSteps(input: RunInput, plan: Plan, rows: ReadonlyArray<History
     }
   }
   return { batch, completed, outcome: 'success', error: undefined };
+}
+
+/** The callback files (with checksums) and hook names of this run, for its run.started audit row. */
+function callbackDetail(input: RunInput): Record<string, unknown> {
+  const callbacks = callbacksAudit(input.callbacks ?? [], input.direction);
+  const hooks = Object.keys(input.hooks ?? {});
+  return { ...(callbacks.length > 0 ? { callbacks } : {}), ...(hooks.length > 0 ? { hooks } : {}) };
 }
 
 /** Runs `input.plan` under the lock. Throws only before any step runs; step failures are in the report. */
@@ -147,8 +164,9 @@ export async function runPlan(input: RunInput): Promise<RunReport> {
     const drift = await readDrift(driver, state.rows);
     const driftBefore = drift.drifted && drift.diff ? { added: drift.diff.added.slice(0, DRIFT_AUDITED), removed: drift.diff.removed.slice(0, DRIFT_AUDITED), lines: drift.diff.added.length + drift.diff.removed.length } : undefined;
     if (driftBefore) input.emit({ type: 'drift.found', lines: driftBefore.lines, first: diffLines(drift.diff ?? { added: [], removed: [] }).slice(0, 3) });
-    await chain.append(auditEntry(context, { event: 'run.started', outcome: 'info', fromVersion: plan.fromVersion, toVersion: plan.toVersion, detail: { direction: input.direction, steps: plan.steps.map((s) => s.migration.id), recoveryPoint, ...(driftBefore ? { driftBefore } : {}), ...input.auditDetail } }));
-    const result = await runSteps(input, plan, state.rows, chain);
+    await chain.append(auditEntry(context, { event: 'run.started', outcome: 'info', fromVersion: plan.fromVersion, toVersion: plan.toVersion, detail: { direction: input.direction, steps: plan.steps.map((s) => s.migration.id), recoveryPoint, ...(driftBefore ? { driftBefore } : {}), ...callbackDetail(input), ...input.auditDetail } }));
+    const around: CallbackRun = { driver, context, emit: input.emit, signal: input.signal, chain, direction: input.direction, plan, callbacks: input.callbacks ?? [], hooks: input.hooks };
+    const result = await aroundRun(around, () => runSteps(input, plan, state.rows, chain, around), (error, outcome) => ({ batch: nextBatch(state.rows), completed: [], outcome, error }));
     // Once per run, not per migration; a lost lock fails closed here too.
     if (result.error?.code !== 'E_LOCK_LOST' && !driver.lockLost()) await recordAfterRun(driver, context, input.emit);
     const durationMs = performance.now() - started;

@@ -14,6 +14,8 @@ import type { FaultHook } from './faults.js';
 import { interrupted, isDataStatement, lockLostError, nextHash, prefixHash, retryDelay, runStatements, type Progress, type StatementProtocol, type StatementRunner } from './statements.js';
 import { statementFailure, verifyFailure } from './failure.js';
 import { auditEntry, historyRow } from './records.js';
+import { programVerifyFailure, runProgram } from './program.js';
+import type { StepAround } from './callbacks.js';
 
 export interface StepDeps {
   readonly driver: Driver;
@@ -27,6 +29,8 @@ export interface StepDeps {
   readonly lockRetries: number;
   readonly fault: FaultHook | undefined;
   readonly sleep: (ms: number) => Promise<void>;
+  /** SQL callbacks around the step (`beforeEachMigrate.sql`, ...): inside its transaction when it has one. */
+  readonly around?: StepAround | undefined;
 }
 
 const TRUTHY = new Set(['1', 't', 'true', 'y', 'yes', 'on']);
@@ -51,8 +55,26 @@ function runner(step: PlanStep, deps: StepDeps): StatementRunner {
   return { step, driver: deps.driver, emit: deps.emit, signal: deps.signal, fault: deps.fault, sleep: deps.sleep, transactional: usesTransaction(step, deps.driver), lockRetries: deps.lockRetries };
 }
 
+/** Runs the step's SQL statements, or calls its scripted function (`up(ctx)`, `down(ctx)`). */
+async function runBody(step: PlanStep, deps: StepDeps, progress: Progress, protocol?: StatementProtocol): Promise<void> {
+  const program = step.script.program;
+  if (!program) return runStatements(runner(step, deps), progress, protocol);
+  await runProgram({ migration: step.migration, script: step.script, program, driver: deps.driver, emit: deps.emit, signal: deps.signal, environment: deps.context.environment, transactional: usesTransaction(step, deps.driver) }, progress);
+}
+
+/** Statements of the step: a scripted function's are the ctx calls it made. */
+function statementsTotal(step: PlanStep, progress: Progress): number {
+  return step.script.program ? progress.applied : step.script.statements.length;
+}
+
 async function runVerify(step: PlanStep, deps: StepDeps): Promise<void> {
   const verify: Script | undefined = step.action === 'revert' ? undefined : step.migration.verify;
+  if (verify?.program) {
+    // verify(ctx)'s own calls are not counted as the migration's statements.
+    const value = await runProgram({ migration: step.migration, script: verify, program: verify.program, driver: deps.driver, emit: deps.emit, signal: deps.signal, environment: deps.context.environment, transactional: usesTransaction(step, deps.driver) }, { applied: 0, hash: null });
+    if (!value) throw programVerifyFailure(step.migration, verify, value);
+    return;
+  }
   for (const statement of verify?.statements ?? []) {
     let value: unknown;
     try {
@@ -68,7 +90,7 @@ function finalRow(step: PlanStep, deps: StepDeps, progress: Progress, durationMs
   return historyRow(step.migration, deps.context, {
     state: step.action === 'revert' ? 'rolled_back' : 'applied',
     batch: deps.batch,
-    statementsTotal: step.script.statements.length,
+    statementsTotal: statementsTotal(step, progress),
     statementsApplied: progress.applied,
     appliedHash: progress.hash,
     executionMs: Math.round(durationMs),
@@ -93,8 +115,10 @@ async function runTransactional(step: PlanStep, deps: StepDeps, started: number)
   const head = deps.chain.mark();
   await deps.driver.begin();
   try {
-    await runStatements(runner(step, deps), progress);
+    await deps.around?.before();
+    await runBody(step, deps, progress);
     await runVerify(step, deps);
+    await deps.around?.after();
     const durationMs = performance.now() - started;
     await deps.driver.writeHistory(finalRow(step, deps, progress, durationMs));
     await deps.chain.append(successAudit(step, deps, durationMs));
@@ -149,11 +173,20 @@ async function resumeProgress(step: PlanStep, deps: StepDeps): Promise<Progress>
 }
 
 async function runJournaled(step: PlanStep, deps: StepDeps, started: number): Promise<Progress> {
+  if (step.resume && step.script.program) {
+    // Its ctx calls are not a replayable list: running the function again could apply twice what
+    // the failed attempt already did.
+    throw new MigratorError('E_FAILED_MIGRATION', `cannot resume ${step.migration.id}: ${step.script.file} is a scripted migration, which runs whole or not at all`, {
+      at: { file: step.script.file },
+      hint: `Undo or finish its work by hand, then run "migrate repair --version ${step.migration.id} --as rolled-back" (so "migrate up" runs it again) or "--as applied".`,
+      details: { version: step.migration.id },
+    });
+  }
   const progress = step.resume ? await resumeProgress(step, deps) : { applied: 0, hash: null };
   const direction = step.action === 'revert' ? 'down' : 'up';
   const journal = (state: 'in_progress' | 'failed', detail: Record<string, unknown>): Promise<void> =>
     deps.driver.writeHistory(historyRow(step.migration, deps.context, {
-      state, batch: deps.batch, statementsTotal: step.script.statements.length, statementsApplied: progress.applied,
+      state, batch: deps.batch, statementsTotal: statementsTotal(step, progress), statementsApplied: progress.applied,
       appliedHash: progress.hash, executionMs: Math.round(performance.now() - started), error: JSON.stringify({ direction, ...detail }),
     }));
   // Row changes share a transaction with their journal write, so a crash cannot split them. DDL
@@ -179,10 +212,14 @@ async function runJournaled(step: PlanStep, deps: StepDeps, started: number): Pr
     await journal('in_progress', {});
   };
   await deps.driver.assertLock();
+  // Outside a transaction the before-callback runs before the journal row: if it fails, nothing of
+  // the migration ran and no row needs a resume or repair.
+  await deps.around?.before();
   await journal('in_progress', {});
   try {
-    await runStatements(runner(step, deps), progress, protocol);
+    await runBody(step, deps, progress, protocol);
     await runVerify(step, deps);
+    await deps.around?.after();
   } catch (caught) {
     const error = await withLeftovers(caught, deps.driver);
     // A lost lock or connection means this session may no longer write: the row stays in_progress.

@@ -5,6 +5,7 @@
  */
 import type { Version } from '../model.js';
 import { parseVersion } from '../version.js';
+import { callbackEventOf, type CallbackEvent } from './callback-names.js';
 
 export type FileRole = 'versioned' | 'undo' | 'repeatable' | 'script';
 
@@ -20,15 +21,19 @@ export interface ParsedName {
 export type NameResult =
   | { readonly kind: 'migration'; readonly name: ParsedName }
   | { readonly kind: 'ignored' }
+  /** A SQL callback (`beforeMigrate.sql`, ...): not a migration; read by source/callbacks.ts. */
+  | { readonly kind: 'callback'; readonly event: CallbackEvent }
   | { readonly kind: 'invalid'; readonly reason: string };
 
-const NAME_PATTERN = /^([VUR])(.*?)__(.+)\.(sql|ts|js|mjs)$/;
+const NAME_PATTERN = /^([VUR])(.*?)__(.+)\.(sql|ts|js|mjs|cjs)$/;
 
 /**
  * Classifies a file name found in a migrations directory. Files that are not SQL or scripts
  * (README.md, migrator.sum) are ignored; misnamed SQL files are `invalid` with the reason.
  */
 export function parseFileName(fileName: string): NameResult {
+  const event = callbackEventOf(fileName);
+  if (event) return { kind: 'callback', event };
   const match = NAME_PATTERN.exec(fileName);
   if (!match) {
     if (!/\.sql$/i.test(fileName)) return { kind: 'ignored' };

@@ -7,14 +7,24 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Problem } from '../errors.js';
 import type { Migration, Script } from '../model.js';
+import { loadCallbacks, type Callback } from './callbacks.js';
 import { parseFileName, type ParsedName } from './filenames.js';
 import { parseMigrationFile, parseUndoFile } from './parse.js';
+import { loadScriptedMigration, type ModuleLoader } from './scripted.js';
+import type { Placeholders } from './placeholders.js';
 import type { SqlSyntax } from './syntax.js';
 
 export interface LoadOptions {
   /** Directories to read, as configured (relative to `cwd` or absolute). */
   readonly dirs: ReadonlyArray<string>;
   readonly syntax: SqlSyntax;
+  /**
+   * Loads scripted (`.ts`/`.js`) migrations; supplied by the edge. Without it such files are
+   * reported as unsupported (E_FILE_NAME) rather than silently skipped.
+   */
+  readonly modules?: ModuleLoader | undefined;
+  /** `placeholders:` from the configuration; `undefined` (the default): files run as written. */
+  readonly placeholders?: Placeholders | undefined;
   /** Base for relative directories and for the file names shown in messages. */
   readonly cwd: string;
 }
@@ -23,6 +33,8 @@ export interface LoadResult {
   /** Every migration found, in file-name order; duplicates are kept for the planner to report. */
   readonly migrations: ReadonlyArray<Migration>;
   readonly problems: ReadonlyArray<Problem>;
+  /** The SQL callbacks (`beforeMigrate.sql`, ...) found, parsed, in file-name order. */
+  readonly callbacks: ReadonlyArray<Callback>;
 }
 
 interface FoundFile {
@@ -75,13 +87,13 @@ interface Undo {
   readonly checksum: string;
 }
 
-async function loadUndos(files: ReadonlyArray<FoundFile>, syntax: SqlSyntax, problems: Problem[]): Promise<Map<string, Undo>> {
+async function loadUndos(files: ReadonlyArray<FoundFile>, syntax: SqlSyntax, problems: Problem[], placeholders?: Placeholders): Promise<Map<string, Undo>> {
   const undos = new Map<string, Undo>();
   for (const found of files) {
     const canonical = found.name.version?.canonical ?? '';
     const text = await readText(found, problems);
     if (text === undefined) continue;
-    const parsed = parseUndoFile(found.file, text, syntax);
+    const parsed = parseUndoFile(found.file, text, syntax, placeholders);
     problems.push(...parsed.problems);
     const previous = undos.get(canonical);
     if (previous) {
@@ -98,16 +110,25 @@ export async function loadMigrations(options: LoadOptions): Promise<LoadResult> 
   const problems: Problem[] = [];
   const files = (await Promise.all(options.dirs.map((dir) => listFiles(dir, options.cwd, problems)))).flat();
   const scripts = files.filter((f) => f.name.role === 'script');
+  const scripted: Migration[] = [];
   for (const found of scripts) {
-    problems.push({ code: 'E_FILE_NAME', message: `${found.file}: scripted (TS/JS) migrations are not supported by this version of migrator`, at: { file: found.file }, hint: 'Write the migration as a .sql file, or remove it from the migrations directory.' });
+    if (!options.modules || !found.name.version) {
+      problems.push({ code: 'E_FILE_NAME', message: `${found.file}: scripted (TS/JS) migrations cannot be loaded here`, at: { file: found.file }, hint: 'Run it with the migrate CLI, or write the migration as a .sql file.' });
+      continue;
+    }
+    const text = await readText(found, problems);
+    if (text === undefined) continue;
+    const loaded = await loadScriptedMigration({ file: found.file, absolute: found.absolute, version: found.name.version, description: found.name.description }, text, options.modules);
+    problems.push(...loaded.problems);
+    if (loaded.migration) scripted.push(loaded.migration);
   }
-  const undos = await loadUndos(files.filter((f) => f.name.role === 'undo'), options.syntax, problems);
+  const undos = await loadUndos(files.filter((f) => f.name.role === 'undo'), options.syntax, problems, options.placeholders);
   const migrations: Migration[] = [];
   const paired = new Set<string>();
   for (const found of files.filter((f) => f.name.role === 'versioned' || f.name.role === 'repeatable')) {
     const text = await readText(found, problems);
     if (text === undefined) continue;
-    const parsed = parseMigrationFile(found.file, text, options.syntax);
+    const parsed = parseMigrationFile(found.file, text, options.syntax, options.placeholders);
     problems.push(...parsed.problems);
     const version = found.name.version;
     const undo = version ? undos.get(version.canonical) : undefined;
@@ -135,5 +156,9 @@ export async function loadMigrations(options: LoadOptions): Promise<LoadResult> 
       problems.push({ code: 'E_FILE_NAME', message: `${undo.file} undoes version ${canonical}, but no V file defines that version`, at: { file: undo.file }, hint: `Add the V${canonical}__<description>.sql file, or remove the undo.` });
     }
   }
-  return { migrations: Object.freeze(migrations), problems };
+  const callbacks = await loadCallbacks(options, problems);
+  // Scripted ones join in file-name order, as if they had been read in the same loop.
+  migrations.push(...scripted);
+  migrations.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  return { migrations: Object.freeze(migrations), problems, callbacks };
 }

@@ -6,6 +6,7 @@ import type { Problem } from '../errors.js';
 import type { Directives, Script, Statement } from '../model.js';
 import { checksumOf, normaliseText } from './checksum.js';
 import { applyMarkerOptions, emptyDirectives, readDirectives, type DirectiveScope, type MutableDirectives } from './directives.js';
+import { renderStatements, type Placeholders } from './placeholders.js';
 import { isNonTransactional, scanStatements } from './scanner.js';
 import { splitSections, type Section } from './sections.js';
 import type { SqlSyntax } from './syntax.js';
@@ -24,6 +25,8 @@ interface ScriptInput {
   readonly file: string;
   readonly section: Pick<Section, 'text' | 'line' | 'options'>;
   readonly syntax: SqlSyntax;
+  /** Configured placeholders; `undefined`: off, statements run as written. */
+  readonly placeholders?: Placeholders | undefined;
   readonly scope: DirectiveScope;
   /** File-level directives collected so far (header, up): the up script reads its transaction mode from here. */
   readonly fileDirectives: MutableDirectives;
@@ -42,7 +45,10 @@ function buildScript(input: ScriptInput): { script: Script; problems: Problem[] 
   const directives = input.scope === 'file' ? input.fileDirectives : { ...emptyDirectives(), ...input.inherited };
   applyMarkerOptions(section.options, directives);
   problems.push(...readDirectives({ text: section.text, line: section.line, firstStatementLine: scan.statements[0]?.line, file, scope: input.scope }, directives));
-  const statements = scan.statements;
+  // Rendered after the scan and apart from the checksum, which stays that of the raw text.
+  const rendered = renderStatements(scan.statements, input.placeholders, syntax, file);
+  problems.push(...rendered.problems);
+  const statements = rendered.statements;
   if (directives.transaction) problems.push(...transactionControl(file, statements));
   const special = statements.filter((s) => isNonTransactional(s.sql, syntax));
   let transactional = directives.transaction;
@@ -87,7 +93,7 @@ export function excerpt(sql: string, max = 60): string {
 }
 
 /** Parses a V (or dbmate-style sectioned) file. */
-export function parseMigrationFile(file: string, raw: string, syntax: SqlSyntax): ParsedFile {
+export function parseMigrationFile(file: string, raw: string, syntax: SqlSyntax, placeholders?: Placeholders): ParsedFile {
   const text = normaliseText(raw);
   const split = splitSections(text, file);
   const problems: Problem[] = [...split.problems];
@@ -95,7 +101,7 @@ export function parseMigrationFile(file: string, raw: string, syntax: SqlSyntax)
   let inherited: Pick<Directives, 'transaction' | 'timeoutMs'> = { transaction: true, timeoutMs: undefined };
   const build = (section: Section | undefined, scope: DirectiveScope): Script | undefined => {
     if (!section) return undefined;
-    const result = buildScript({ file, section, syntax, scope, fileDirectives, inherited });
+    const result = buildScript({ file, section, syntax, placeholders, scope, fileDirectives, inherited });
     problems.push(...result.problems);
     return result.script;
   };
@@ -125,8 +131,8 @@ export function parseMigrationFile(file: string, raw: string, syntax: SqlSyntax)
 }
 
 /** Parses a U (undo) file: all of it is the down script. */
-export function parseUndoFile(file: string, raw: string, syntax: SqlSyntax): { readonly down: Script; readonly checksum: string; readonly problems: ReadonlyArray<Problem> } {
+export function parseUndoFile(file: string, raw: string, syntax: SqlSyntax, placeholders?: Placeholders): { readonly down: Script; readonly checksum: string; readonly problems: ReadonlyArray<Problem> } {
   const text = normaliseText(raw);
-  const result = buildScript({ file, section: { text, line: 1, options: '' }, syntax, scope: 'section', fileDirectives: emptyDirectives() });
+  const result = buildScript({ file, section: { text, line: 1, options: '' }, syntax, placeholders, scope: 'section', fileDirectives: emptyDirectives() });
   return { down: result.script, checksum: checksumOf(text), problems: result.problems };
 }

@@ -15,6 +15,11 @@ export interface SqlSyntax {
   readonly escapeStrings: boolean;
   /** `` `identifier` `` quoting (MySQL, SQLite). */
   readonly backtickIdentifiers: boolean;
+  /**
+   * The character that quotes an identifier, used to write identifier placeholders: `"` (the
+   * default, PostgreSQL and SQLite) or `` ` `` (MySQL, where `"` quotes a string by default).
+   */
+  readonly identifierQuote?: '"' | '`';
   /** `[identifier]` quoting (SQLite). */
   readonly bracketIdentifiers: boolean;
   /** `#` starts a line comment (MySQL). */

@@ -9,7 +9,7 @@ import { mysqlSyntax } from './syntax.js';
 import { parseMysqlUrl } from './url.js';
 import { guardPrivileges } from '../shared/privileged.js';
 import { openSession } from './session.js';
-import { isOk, type MysqlSession, type RunResult } from './session.js';
+import { isOk, type MysqlSession, type RunResult, type SqlValue } from './session.js';
 import { describeMysqlError } from './errors.js';
 import { createAdvisoryLock } from './advisory.js';
 import { createLease, heartbeatOpener } from './lease.js';
@@ -67,6 +67,8 @@ function createMysqlDriver(session: MysqlSession, lock: RunLock, options: Server
     label: session.label,
     capabilities,
     syntax: mysqlSyntax,
+    dialect: 'mysql',
+    parameterStyle: 'question',
     async tryLock(owner) {
       writable('tryLock');
       return privileged('taking the migration lock', () => lock.tryLock(owner));
@@ -99,6 +101,14 @@ function createMysqlDriver(session: MysqlSession, lock: RunLock, options: Server
     async execute(statement, executeOptions) {
       lastSql = statement.sql;
       return execute(session, statement, executeOptions, options.statementTimeoutMs);
+    },
+    async query(sql, params) {
+      lastSql = sql;
+      // With parameters a prepared statement (the server binds them); without, the text protocol,
+      // which also runs the DDL a prepared statement cannot.
+      const [result] = await session.run(sql, params.length === 0 ? undefined : (params as ReadonlyArray<SqlValue>));
+      if (Array.isArray(result)) return { rows: (result as Record<string, unknown>[]).map((row) => ({ ...row })), rowCount: undefined };
+      return { rows: [], rowCount: isOk(result) ? result.affectedRows : undefined };
     },
     async queryValue(sql) {
       lastSql = sql;

@@ -8,6 +8,7 @@ export const mysqlSyntax: SqlSyntax = Object.freeze({
   backslashEscapes: true,
   escapeStrings: false,
   backtickIdentifiers: true,
+  identifierQuote: '`',
   bracketIdentifiers: false,
   hashComments: true,
   dashCommentNeedsSpace: true,

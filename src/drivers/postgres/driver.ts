@@ -14,7 +14,7 @@ import { createLease, heartbeatOpener } from './lease.js';
 import type { RunLock } from './run-lock.js';
 import { openSession } from './session.js';
 import { guardPrivileges } from '../shared/privileged.js';
-import type { PgSession } from './session.js';
+import type { Params, PgSession } from './session.js';
 import { schemaFingerprint, schemaSnapshot } from './fingerprint.js';
 import { diagnosePostgres } from './diagnose.js';
 import { recoveryPoint } from './recovery.js';
@@ -79,6 +79,8 @@ function createPostgresDriver(session: PgSession, lock: RunLock, readOnly: boole
     label,
     capabilities,
     syntax: postgresSyntax,
+    dialect: 'postgres',
+    parameterStyle: 'dollar',
     async tryLock(owner) {
       writable('tryLock');
       return privileged('taking the migration lock', () => lock.tryLock(owner));
@@ -107,6 +109,13 @@ function createPostgresDriver(session: PgSession, lock: RunLock, readOnly: boole
       // No parameters: the simple query protocol, which accepts DO blocks and several statements.
       const result = options?.timeoutMs === undefined ? await session.query(statement.sql) : await session.runWithTimeout(statement.sql, options.timeoutMs);
       return { rows: changedRows(result) };
+    },
+    async query(sql, params) {
+      // Without parameters the simple protocol (DDL, several statements: the last result answers);
+      // with them the extended protocol, where the server binds them.
+      const result: unknown = await session.query(sql, params.length === 0 ? undefined : (params as Params));
+      const last = (Array.isArray(result) ? result.at(-1) : result) as pg.QueryResult | undefined;
+      return { rows: last?.rows ?? [], rowCount: last?.rowCount ?? undefined };
     },
     async queryValue(sql) {
       const results = await session.queryArrays(sql);

@@ -102,6 +102,8 @@ function createSqliteDriver(db: Database.Database, options: SqliteOpenOptions, l
     label,
     capabilities: CAPABILITIES,
     syntax: sqliteSyntax,
+    dialect: 'sqlite',
+    parameterStyle: 'question',
     async tryLock(owner) {
       writable('tryLock');
       return privileged(label, () => lease.tryLock(owner));
@@ -151,6 +153,13 @@ function createSqliteDriver(db: Database.Database, options: SqliteOpenOptions, l
       const before = totalChanges.get() as number;
       db.exec(statement.sql);
       return { rows: (totalChanges.get() as number) - before };
+    },
+    async query(sql, params) {
+      const statement = db.prepare(sql);
+      // better-sqlite3 binds numbers, strings, bigints, buffers and null; SQLite has no boolean.
+      const values = params.map((value) => (typeof value === 'boolean' ? Number(value) : value));
+      if (statement.reader) return { rows: statement.all(...values) as Record<string, unknown>[], rowCount: undefined };
+      return { rows: [], rowCount: statement.run(...values).changes };
     },
     async queryValue(sql) {
       const statement = db.prepare(sql);
