@@ -43,22 +43,34 @@ export async function hasServerColumn(session: MysqlSession): Promise<boolean> {
 export async function holderConnection(session: MysqlSession, row: ConnectionColumns): Promise<LeaseConnection> {
   if (row.connection_id === null || row.connection_id === undefined || row.connection_server === null || row.connection_server === undefined) return { status: 'unknown' };
   if (await session.value(`SELECT ${THIS_SERVER}`) !== row.connection_server) return { status: 'unknown' };
-  const id = Number(row.connection_id);
+  const { process, program, session: described } = await connectionOf(session, Number(row.connection_id));
+  if (process === undefined) return { status: 'unknown' };
+  if (typeof program === 'string' && !program.startsWith('migrator ')) return { status: 'unknown' };
+  return { status: process.command === 'Sleep' ? 'idle' : 'busy', session: described };
+}
+
+/**
+ * Connection `id` as the server shows it (PROCESSLIST, and the client's program_name where
+ * performance_schema has it), described with the statement that ends it. Fields this user may not
+ * see are undefined.
+ */
+async function connectionOf(session: MysqlSession, id: number): Promise<{ readonly process: ProcessRow | undefined; readonly program: unknown; readonly session: LockSession }> {
   const [process] = await optional(() => session.rows<ProcessRow>(`SELECT USER AS user, HOST AS host, COMMAND AS command, STATE AS state, TIME AS time
     FROM information_schema.PROCESSLIST WHERE ID = ?`, [id])) ?? [];
-  if (process === undefined) return { status: 'unknown' };
   const program = await optional(() => session.value(`SELECT ATTR_VALUE FROM performance_schema.session_connect_attrs
     WHERE PROCESSLIST_ID = ? AND ATTR_NAME = 'program_name'`, [id]));
-  if (typeof program === 'string' && !program.startsWith('migrator ')) return { status: 'unknown' };
-  const state = [process.command, process.state].filter((part) => typeof part === 'string' && part !== '').join(': ');
-  const described: LockSession = {
-    id,
-    applicationName: typeof program === 'string' ? program : undefined,
-    client: process.host ?? undefined,
-    state: state === '' ? undefined : state,
-    terminate: `KILL ${id}`,
+  const state = [process?.command, process?.state].filter((part) => typeof part === 'string' && part !== '').join(': ');
+  return {
+    process,
+    program,
+    session: {
+      id,
+      applicationName: typeof program === 'string' ? program : undefined,
+      client: process?.host ?? undefined,
+      state: state === '' ? undefined : state,
+      terminate: `KILL ${id}`,
+    },
   };
-  return { status: process.command === 'Sleep' ? 'idle' : 'busy', session: described };
 }
 
 /**
@@ -105,20 +117,8 @@ export async function inspectAdvisory(session: MysqlSession, name: string, descr
   const resource = `GET_LOCK('${name}')`;
   const used = await session.value('SELECT IS_USED_LOCK(?)', [name]);
   if (used === null || used === undefined) return { strategy: 'advisory', resource, state: 'free' };
-  const id = Number(used);
   const holder = await describe();
-  const [process] = await optional(() => session.rows<ProcessRow>(`SELECT USER AS user, HOST AS host, COMMAND AS command, STATE AS state, TIME AS time
-    FROM information_schema.PROCESSLIST WHERE ID = ?`, [id])) ?? [];
-  const program = await optional(() => session.value(`SELECT ATTR_VALUE FROM performance_schema.session_connect_attrs
-    WHERE PROCESSLIST_ID = ? AND ATTR_NAME = 'program_name'`, [id]));
-  const state = [process?.command, process?.state].filter((part) => typeof part === 'string' && part !== '').join(': ');
-  const described: LockSession = {
-    id,
-    applicationName: typeof program === 'string' ? program : undefined,
-    client: process?.host ?? undefined,
-    state: state === '' ? undefined : state,
-    terminate: `KILL ${id}`,
-  };
+  const { process, session: described } = await connectionOf(session, Number(used));
   return {
     strategy: 'advisory',
     resource,

@@ -8,6 +8,7 @@ import type { LockHolderInfo } from '../../core/events.js';
 import { MigratorError } from '../../core/errors.js';
 import { lockLostError } from './run-lock.js';
 import type { RunLock } from './run-lock.js';
+import { backendSession } from './backend.js';
 import { truncateName } from './session.js';
 import type { PgSession } from './session.js';
 
@@ -86,20 +87,12 @@ async function inspectAdvisory(session: PgSession, key: string, parts: readonly 
     WHERE ${OUR_LOCK} LIMIT 1`, parts);
   const row = rows[0];
   if (row === undefined) return { strategy: 'advisory', resource, state: 'free' };
-  const client = row.client_addr === null ? undefined : `${row.client_addr}${row.client_port === null ? '' : `:${row.client_port}`}`;
   return {
     strategy: 'advisory',
     resource,
     state: 'held',
     holder: holderFromActivity(row),
-    session: {
-      id: row.pid,
-      applicationName: row.application_name ?? undefined,
-      client,
-      connectedAt: row.backend_start?.toISOString(),
-      state: row.state ?? undefined,
-      terminate: `SELECT pg_terminate_backend(${row.pid})`,
-    },
+    session: backendSession(row.pid, row),
     releasable: false,
     reason: ADVISORY_REASON,
   };

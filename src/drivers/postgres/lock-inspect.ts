@@ -5,6 +5,7 @@
  * advisory lock's inspection is in advisory.ts.)
  */
 import type { LeaseConnection, LockInspection } from '../../core/ports.js';
+import { backendSession } from './backend.js';
 import { TABLES } from './metadata.js';
 import type { PgSession } from './session.js';
 import { holderOf, leaseStateOf, type LeaseColumns } from '../shared/lease-holder.js';
@@ -47,15 +48,7 @@ interface InspectRow extends LeaseColumns {
 function connectionOf(row: InspectRow): LeaseConnection {
   if (row.backend_pid === null) return { status: 'unknown' };
   if (row.session_pid === null || row.same_backend === false) return { status: 'closed' };
-  const client = row.client_addr === null ? undefined : `${row.client_addr}${row.client_port === null ? '' : `:${row.client_port}`}`;
-  const session = {
-    id: row.backend_pid,
-    applicationName: row.application_name ?? undefined,
-    client,
-    connectedAt: row.backend_start?.toISOString(),
-    state: row.state ?? undefined,
-    terminate: `SELECT pg_terminate_backend(${row.backend_pid})`,
-  };
+  const session = backendSession(row.backend_pid, row);
   if (row.busy) return { status: 'busy', session };
   const ours = row.same_backend === true && (row.application_name ?? '').startsWith('migrator ');
   return ours && row.state === 'idle' ? { status: 'idle', session } : { status: 'unknown' };
