@@ -47,12 +47,13 @@ export async function execute(session: Session, direction: Direction, planFor: P
   }
   // The live line (statement i/N, elapsed, rows/s) only for a person at a terminal; subscribed
   // first, so it is erased before each migration's line is printed.
-  if (!output.json && session.io.stderrIsTTY) {
+  const liveLine = !output.json && session.io.stderrIsTTY;
+  if (liveLine) {
     const live = progressRenderer({ write: session.io.stderr, columns: session.io.stderrColumns, now: () => performance.now() });
     session.subscribe(live.listener);
     session.onFinish(async () => live.stop());
   }
-  if (!output.json) session.subscribe(progressLines(output));
+  if (!output.json) session.subscribe(progressLines(output, { batches: !liveLine }));
   let capabilities: Capabilities = { transactionalDdl: false, statementTimeout: false };
   const report = await withDriver(session, false, (driver) => {
     capabilities = driver.capabilities;

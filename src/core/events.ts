@@ -45,6 +45,16 @@ export type MigratorEvent =
   | { readonly type: 'callback.executed'; readonly name: string; readonly kind: 'sql' | 'hook'; readonly file: string | null; readonly migration: string | null; readonly durationMs: number }
   /** One failed: `fatal` when it stopped the run (before-callbacks, SQL after-callbacks), otherwise a warning. */
   | { readonly type: 'callback.failed'; readonly name: string; readonly kind: 'sql' | 'hook'; readonly file: string | null; readonly migration: string | null; readonly code: string; readonly message: string; readonly fatal: boolean }
+  /**
+   * A `ctx.batch` job starts (or resumes: `resumedFrom` rows were processed by an earlier run).
+   * `total` is the rows it will have processed when done, counted when it starts.
+   */
+  | { readonly type: 'batch.started'; readonly id: string; readonly name: string; readonly table: string; readonly total: number; readonly resumedFrom: number }
+  /**
+   * A batch committed with its checkpoint (`done` on the job's last event). `rows` and `batch` count
+   * the whole job; the rate is this run's; `etaMs` is undefined until the rate is known.
+   */
+  | { readonly type: 'batch.progress'; readonly id: string; readonly name: string; readonly batch: number; readonly rows: number; readonly total: number; readonly rowsPerSecond: number; readonly etaMs: number | undefined; readonly done: boolean }
   /** `migrate status` compared files with history: `pending` migrations (and outdated repeatables) await `up`. */
   | { readonly type: 'status.inspected'; readonly pending: number };
 

@@ -6,13 +6,15 @@
  */
 import { MigratorError } from './errors.js';
 import type { HistoryRow } from './model.js';
-import type { ChainedAuditEntry, RecordedSchema } from './ports.js';
+import type { BatchCheckpoint, ChainedAuditEntry, RecordedSchema } from './ports.js';
 
 export const TABLES = Object.freeze({
   meta: 'migrator_meta',
   history: 'migrator_history',
   audit: 'migrator_audit',
   lock: 'migrator_lock',
+  /** Checkpoints of `ctx.batch` backfills (docs/batches.md): one row per running batch job. */
+  progress: 'migrator_progress',
 });
 
 /** HistoryRow field -> column. Selecting `column AS "field"` yields HistoryRow-shaped objects. */
@@ -31,6 +33,12 @@ export const AUDIT_COLUMNS = Object.freeze({
   toVersion: 'to_version', checksum: 'checksum', outcome: 'outcome', durationMs: 'duration_ms',
   detail: 'detail', prevHash: 'prev_hash', hash: 'hash',
 } as const satisfies Record<keyof ChainedAuditEntry, string>);
+
+/** BatchCheckpoint field -> column. */
+export const PROGRESS_COLUMNS = Object.freeze({
+  version: 'version', name: 'name', lastKey: 'last_key', rows: 'rows_done', batches: 'batches',
+  runId: 'run_id', updatedAt: 'updated_at', finishedAt: 'finished_at',
+} as const satisfies Record<keyof BatchCheckpoint, string>);
 
 /**
  * The unique index on migrator_audit.prev_hash (metadata format 2): at most one row follows each

@@ -86,6 +86,30 @@ export interface RecordedSchema {
   readonly toolVersion: string;
 }
 
+/**
+ * Where a `ctx.batch` backfill got to (a row of migrator_progress, docs/batches.md): written in
+ * the same transaction as the batch it counts, so after a crash it names exactly the last batch
+ * that committed.
+ */
+export interface BatchCheckpoint {
+  /** The migration's id. */
+  readonly version: string;
+  /** The batch job's name, unique within its migration. */
+  readonly name: string;
+  /** The last key processed, encoded by core/batch.ts (`encodeKey`). */
+  readonly lastKey: string;
+  /** Rows processed so far, over every run of this job. */
+  readonly rows: number;
+  /** Batches committed so far. */
+  readonly batches: number;
+  /** The run that wrote this checkpoint. */
+  readonly runId: string;
+  /** ISO-8601 UTC. */
+  readonly updatedAt: string;
+  /** ISO-8601 UTC once the job has processed its last row; `null` while it runs. */
+  readonly finishedAt: string | null;
+}
+
 /** An audit row as stored: the entry plus its place in the hash chain. */
 export interface ChainedAuditEntry extends AuditEntry {
   readonly prevHash: string;
@@ -348,6 +372,20 @@ export interface Driver {
 
   /** Inserts or replaces the history row of `row.version`. */
   writeHistory(row: HistoryRow): Promise<void>;
+
+  /**
+   * The `ctx.batch` checkpoints of migration `version`, by name; `[]` when there are none or the
+   * table does not exist. Never creates anything.
+   */
+  readCheckpoints(version: string): Promise<ReadonlyArray<BatchCheckpoint>>;
+  /**
+   * Inserts or replaces the checkpoint of (`version`, `name`). Called inside the batch's own
+   * transaction (the core's `begin`), fenced like `writeHistory`, so the batch and its checkpoint
+   * commit together or not at all.
+   */
+  saveCheckpoint(checkpoint: BatchCheckpoint): Promise<void>;
+  /** Deletes every checkpoint of migration `version` (it finished, or starts afresh). */
+  clearCheckpoints(version: string): Promise<void>;
   /**
    * Appends one audit row, only as the successor of `entry.prevHash`: `false`, appending nothing,
    * when a row chained after it exists already (another session appended first; the metadata

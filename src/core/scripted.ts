@@ -26,10 +26,52 @@ export interface MigrationLog {
   error(message: string, data?: Readonly<Record<string, unknown>>): void;
 }
 
+/** A key value `ctx.batch` pages by: what the client returns for an integer or text column. */
+export type BatchKey = number | string | bigint;
+
+/** One batch of a `ctx.batch` job: the keys it covers, both ends included. */
+export interface BatchRange {
+  /** The smallest key of the batch. */
+  readonly first: BatchKey;
+  /** The largest key of the batch: the next batch starts after it. */
+  readonly last: BatchKey;
+  /** How many rows of the table (matching `where`) the range holds. */
+  readonly rows: number;
+  /** 1-based number of the batch over the whole job (counting those of a run that was stopped). */
+  readonly number: number;
+}
+
+/** What `ctx.batch` is asked to do (docs/batches.md). */
+export interface BatchOptions {
+  /** Names the job's checkpoint in migrator_progress: unique within the migration (letters, digits, `_ . : -`). */
+  readonly name: string;
+  /** The table to page through: `name` or `schema.name`, quoted as written (no spaces, no quotes). */
+  readonly table: string;
+  /** A unique, non-null column of integer or text type that orders the table: its primary key. */
+  readonly key: string;
+  /** Rows per batch: 1 to 1,000,000, default 1000. */
+  readonly size?: number | undefined;
+  /** A SQL condition choosing the rows to process (`email_lower IS NULL`); all rows without it. */
+  readonly where?: string | undefined;
+  /** Milliseconds to wait between batches, to leave room for other traffic and replicas; default 0. */
+  readonly pauseMs?: number | undefined;
+  /** Processes one batch with `ctx.sql` / `ctx.query`, in the batch's own transaction. */
+  readonly apply: (batch: BatchRange) => unknown;
+}
+
+/** What a finished `ctx.batch` job did. */
+export interface BatchResult {
+  /** Rows processed by the whole job, the runs before a resume included. */
+  readonly rows: number;
+  /** Batches committed by the whole job. */
+  readonly batches: number;
+  /** Rows that earlier runs had processed before this one resumed from the checkpoint (0 for a fresh job). */
+  readonly resumedFrom: number;
+}
+
 /**
  * What `up(ctx)`, `down(ctx)` and `verify(ctx)` receive. Every call runs on the run's one
  * connection, inside the migration's transaction where the engine's DDL is transactional.
- * `ctx.batch` (resumable batched backfills) is not part of this release.
  */
 export interface MigrationContext {
   /** Tagged template: every `${value}` is sent as a bound parameter, never spliced into the text. */
@@ -44,6 +86,14 @@ export interface MigrationContext {
   readonly dialect: Dialect;
   /** Aborted on SIGINT/SIGTERM: long loops should check it; ctx calls refuse to start once it is. */
   readonly signal: AbortSignal;
+  /**
+   * A resumable batched backfill: pages through `table` by `key` (keyset pagination), calling
+   * `apply` once per batch, each batch in its own transaction together with its checkpoint in
+   * migrator_progress. After a crash or Ctrl-C, `migrate up --resume` runs `up(ctx)` again and the
+   * job continues after the last committed batch. The migration must run outside a transaction
+   * (`export const transaction = false`; always so on MySQL).
+   */
+  batch(options: BatchOptions): Promise<BatchResult>;
   /** The migration being run: id (canonical version) and its file. */
   readonly migration: { readonly id: string; readonly file: string; readonly direction: 'up' | 'down' | 'verify' };
 }

@@ -5,8 +5,12 @@
 import type { Logger } from 'pino';
 import type { MigratorEvent } from '../core/events.js';
 
+/** A running batch job logs its progress at info level at most this often (every batch at debug). */
+const BATCH_LOG_INTERVAL_MS = 10_000;
+
 /** Returns an event listener that logs each event at its level. */
-export function logEvents(logger: Logger): (event: MigratorEvent) => void {
+export function logEvents(logger: Logger, now: () => number = () => performance.now()): (event: MigratorEvent) => void {
+  const batchLogged = new Map<string, number>();
   return (event) => {
     switch (event.type) {
       case 'run.started':
@@ -52,6 +56,21 @@ export function logEvents(logger: Logger): (event: MigratorEvent) => void {
         return logger[event.fatal ? 'error' : 'warn']({ callback: event.name, kind: event.kind, file: event.file, migration: event.migration, code: event.code, err: event.message }, `${event.kind === 'sql' ? 'callback' : 'hook'} ${event.name} failed${event.fatal ? '' : ': a warning only, the run\'s outcome stands'}`);
       case 'script.logged':
         return logger[event.level]({ ...event.data, migration: event.id, source: 'script' }, event.message);
+      case 'batch.started':
+        batchLogged.set(`${event.id}/${event.name}`, now());
+        return logger.info({ migration: event.id, batch_job: event.name, table: event.table, total_rows: event.total, resumed_from: event.resumedFrom }, event.resumedFrom > 0 ? 'batch job resumed from its checkpoint' : 'batch job started');
+      case 'batch.progress': {
+        const job = `${event.id}/${event.name}`;
+        const fields = { migration: event.id, batch_job: event.name, batch: event.batch, rows_processed: event.rows, total_rows: event.total, rows_per_second: event.rowsPerSecond, eta_ms: event.etaMs === undefined ? null : Math.round(event.etaMs) };
+        if (event.done) {
+          batchLogged.delete(job);
+          return logger.info(fields, 'batch job finished');
+        }
+        const last = batchLogged.get(job) ?? 0;
+        if (now() - last < BATCH_LOG_INTERVAL_MS) return logger.debug(fields, 'batch committed');
+        batchLogged.set(job, now());
+        return logger.info(fields, 'batch job progress');
+      }
       case 'problem.found':
         return logger.warn({ code: event.problem.code, file: event.problem.at?.file }, event.problem.message);
     }

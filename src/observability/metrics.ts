@@ -59,7 +59,7 @@ export async function createMetrics(options: MetricsOptions): Promise<RunMetrics
     }
   });
   const now = options.now ?? Date.now;
-  const run: RunState = { directions: new Map(), direction: undefined, outcome: undefined };
+  const run: RunState = { directions: new Map(), batchRows: new Map(), direction: undefined, outcome: undefined };
   return {
     listener: (event) => record(metrics, run, event),
     finish({ exitCode }) {
@@ -83,6 +83,8 @@ export async function createMetrics(options: MetricsOptions): Promise<RunMetrics
 interface RunState {
   /** Each migration's direction, for its statements. */
   readonly directions: Map<string, Direction>;
+  /** Rows each ctx.batch job (`migration/name`) had processed at its last event. */
+  readonly batchRows: Map<string, number>;
   /** The run's direction once `run.started` came, without a dry run. */
   direction: Direction | undefined;
   outcome: MetricOutcome | undefined;
@@ -110,6 +112,17 @@ function record(m: Definitions, run: RunState, event: MigratorEvent): void {
       const direction = run.directions.get(event.id) ?? run.direction ?? 'up';
       m.statements().labels(direction).inc();
       if (event.rows !== undefined && event.rows > 0) m.rows().labels(direction).inc(event.rows);
+      return;
+    }
+    case 'batch.started':
+      run.batchRows.set(`${event.id}/${event.name}`, event.resumedFrom);
+      m.batchRows().labels(run.directions.get(event.id) ?? run.direction ?? 'up').inc(0);
+      return;
+    case 'batch.progress': {
+      const job = `${event.id}/${event.name}`;
+      const before = run.batchRows.get(job) ?? event.rows;
+      run.batchRows.set(job, event.rows);
+      if (event.rows > before) m.batchRows().labels(run.directions.get(event.id) ?? run.direction ?? 'up').inc(event.rows - before);
       return;
     }
     case 'migration.applied':
@@ -153,6 +166,7 @@ interface Definitions {
   readonly lockWait: () => Gauge;
   readonly statements: () => Counter<'direction'>;
   readonly rows: () => Counter<'direction'>;
+  readonly batchRows: () => Counter<'direction'>;
   readonly pending: () => Gauge;
   readonly lastSuccess: () => Gauge;
 }
@@ -171,6 +185,7 @@ function defineMetrics(prom: typeof PromClient, use: (metric: Metric) => void): 
     lockWait: lazily(new prom.Gauge({ name: 'migrator_lock_wait_seconds', help: 'How long the command waited for the migration lock (so far, while it still waits).', registers })),
     statements: lazily(new prom.Counter({ name: 'migrator_statements_total', help: 'SQL statements of migrations executed by this command, by direction.', labelNames: ['direction'], registers })),
     rows: lazily(new prom.Counter({ name: 'migrator_rows_processed_total', help: 'Rows inserted, updated or deleted by the statements of migrations, as the engine counted them, by direction.', labelNames: ['direction'], registers })),
+    batchRows: lazily(new prom.Counter({ name: 'migrator_batch_rows_processed_total', help: 'Rows processed by ctx.batch jobs in batches this command committed (rows of an earlier run that a resume continued from are not counted again), by direction.', labelNames: ['direction'], registers })),
     pending: lazily(new prom.Gauge({ name: 'migrator_pending_migrations', help: 'Migrations pending after the command (up, up --dry-run, status); with up --target, those up to the target.', registers })),
     lastSuccess: lazily(new prom.Gauge({ name: 'migrator_last_success_timestamp_seconds', help: 'When an up or down run last succeeded (Unix time, seconds).', registers })),
   };

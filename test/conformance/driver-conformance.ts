@@ -5,7 +5,7 @@
  * own integration test.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ChainedAuditEntry, Driver, LockOwner, RecordedSchema } from '../../src/core/ports.js';
+import type { BatchCheckpoint, ChainedAuditEntry, Driver, LockOwner, RecordedSchema } from '../../src/core/ports.js';
 import type { HistoryRow } from '../../src/core/model.js';
 import { MigratorError } from '../../src/core/errors.js';
 import { diffSnapshots, snapshotDigest } from '../../src/core/schema.js';
@@ -76,6 +76,45 @@ export function describeDriverConformance(name: string, target: ConformanceTarge
     describeLock(open);
     describeStatements(open);
     describeSchemaRecord(open);
+    describeCheckpoints(open);
+  });
+}
+
+function checkpoint(name: string, overrides: Partial<BatchCheckpoint> = {}): BatchCheckpoint {
+  return { version: '7', name, lastKey: '{"value":510000}', rows: 510_000, batches: 51, runId: 'run-1', updatedAt: '2026-01-02T03:04:05.678Z', finishedAt: null, ...overrides };
+}
+
+function describeCheckpoints(open: Open): void {
+  it('reads no checkpoints before the table exists, creating nothing, in any session', async () => {
+    expect(await (await open({ readOnly: true })).readCheckpoints('7')).toEqual([]);
+    const driver = await open();
+    expect(await driver.readCheckpoints('7')).toEqual([]);
+    await driver.clearCheckpoints('7');
+    expect((await driver.readState()).format).toBeUndefined();
+  });
+
+  it('upserts checkpoints by migration and name, round-trips every field, and clears one migration', async () => {
+    const driver = await open();
+    await driver.prepareMetadata(2);
+    await driver.saveCheckpoint(checkpoint('b', { lastKey: '{}', rows: 0, batches: 0 }));
+    await driver.saveCheckpoint(checkpoint('a'));
+    await driver.saveCheckpoint(checkpoint('a', { version: '8', lastKey: '{"bigint":"9007199254740993"}', rows: 3_000_000_000 }));
+    const finished = checkpoint('b', { lastKey: '{"value":"k999"}', rows: 20, batches: 3, finishedAt: '2026-01-02T03:04:06.000Z', runId: 'run-2' });
+    await driver.saveCheckpoint(finished);
+    expect(await driver.readCheckpoints('7')).toEqual([checkpoint('a'), finished]);
+    await driver.clearCheckpoints('7');
+    expect(await driver.readCheckpoints('7')).toEqual([]);
+    expect(await driver.readCheckpoints('8')).toEqual([checkpoint('a', { version: '8', lastKey: '{"bigint":"9007199254740993"}', rows: 3_000_000_000 })]);
+  });
+
+  it('writes a checkpoint inside an open transaction: rolled back with it', async () => {
+    const driver = await open();
+    await driver.prepareMetadata(2);
+    await driver.saveCheckpoint(checkpoint('a'));
+    await driver.begin();
+    await driver.saveCheckpoint(checkpoint('a', { rows: 520_000, batches: 52 }));
+    await driver.rollback();
+    expect(await driver.readCheckpoints('7')).toEqual([checkpoint('a')]);
   });
 }
 

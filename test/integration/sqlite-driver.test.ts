@@ -114,7 +114,7 @@ describe('SQLite driver', () => {
       await (await open()).prepareMetadata(1);
       await (await open()).tryLock(owner('a'));
       const names = raw().prepare("SELECT name FROM sqlite_master WHERE name LIKE 'migrator_%' ORDER BY name").pluck().all();
-      expect(names).toEqual(['migrator_audit', 'migrator_audit_no_delete', 'migrator_audit_no_update', 'migrator_audit_prev_hash', 'migrator_history', 'migrator_lock', 'migrator_meta']);
+      expect(names).toEqual(['migrator_audit', 'migrator_audit_no_delete', 'migrator_audit_no_update', 'migrator_audit_prev_hash', 'migrator_history', 'migrator_lock', 'migrator_meta', 'migrator_progress']);
     });
 
     it('refuses a newer format with a hint to upgrade migrator', async () => {

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { MigratorError } from '../../src/core/errors.js';
 import type { LockHolderInfo } from '../../src/core/events.js';
 import type { HistoryRow, Statement } from '../../src/core/model.js';
-import type { ChainedAuditEntry, Driver, LockAttempt, LockInspection, LockOwner, MetadataState, RecordedSchema } from '../../src/core/ports.js';
+import type { BatchCheckpoint, ChainedAuditEntry, Driver, LockAttempt, LockInspection, LockOwner, MetadataState, RecordedSchema } from '../../src/core/ports.js';
 import type { SqlSyntax } from '../../src/core/source/syntax.js';
 
 export interface FakeDriverOptions {
@@ -101,6 +101,7 @@ interface Snapshot {
 export function createFakeDriver(options: FakeDriverOptions = {}): FakeDriver {
   const transactionalDdl = options.transactionalDdl ?? true;
   const executed: string[] = [];
+  const checkpoints = new Map<string, BatchCheckpoint>();
   const history = new Map<string, HistoryRow>();
   const audit: ChainedAuditEntry[] = [];
   const calls: string[] = [];
@@ -262,6 +263,16 @@ export function createFakeDriver(options: FakeDriverOptions = {}): FakeDriver {
       // A replaced row moves last, as ordering by applied time would place it.
       history.delete(row.version);
       history.set(row.version, row);
+    },
+    // ctx.batch checkpoints: kept, not part of the transaction snapshot (batches are tested on real engines).
+    async readCheckpoints(version) {
+      return [...checkpoints.values()].filter((c) => c.version === version);
+    },
+    async saveCheckpoint(checkpoint) {
+      checkpoints.set(`${checkpoint.version}\u0000${checkpoint.name}`, checkpoint);
+    },
+    async clearCheckpoints(version) {
+      for (const [key, c] of checkpoints) if (c.version === version) checkpoints.delete(key);
     },
     async appendAudit(entry) {
       write(`appendAudit:${entry.event}`);

@@ -57,6 +57,19 @@ describe('metrics from events', () => {
     expect(text).toContain('# TYPE migrator_migration_duration_seconds histogram');
   });
 
+  it('counts the rows of ctx.batch jobs this run committed, not those a resume continued from', async () => {
+    const text = await (await fed([
+      { type: 'run.started', runId: 'r1', command: 'migrate up --resume', direction: 'up', pending: 1, dryRun: false },
+      { type: 'migration.started', id: '7', version: '7', direction: 'up', file: 'V7__fill.ts', statements: 0 },
+      { type: 'batch.started', id: '7', name: 'fill', table: 'users', total: 30_000, resumedFrom: 10_000 },
+      { type: 'batch.progress', id: '7', name: 'fill', batch: 2, rows: 20_000, total: 30_000, rowsPerSecond: 5000, etaMs: 2000, done: false },
+      { type: 'batch.progress', id: '7', name: 'fill', batch: 3, rows: 25_000, total: 30_000, rowsPerSecond: 5000, etaMs: 1000, done: false },
+      { type: 'batch.progress', id: '7', name: 'fill', batch: 3, rows: 25_000, total: 30_000, rowsPerSecond: 5000, etaMs: 0, done: true },
+      { type: 'migration.applied', id: '7', version: '7', description: 'fill', durationMs: 3000, statements: 6 },
+    ], 0)).exposition();
+    expect(samples(text)).toContain('migrator_batch_rows_processed_total{direction="up",environment="prod"} 15000');
+  });
+
   it('sets the last success only when the run succeeded and the command exited 0', async () => {
     const success: MigratorEvent[] = [
       { type: 'run.started', runId: 'r2', command: 'migrate up', direction: 'up', pending: 0, dryRun: false },

@@ -27,6 +27,16 @@ describe('progressLine', () => {
   });
 });
 
+describe('progressLine of a ctx.batch job', () => {
+  it('shows the job, rows done of the total, the rate and the time left instead of the statement', () => {
+    const batch = { name: 'fill_emails', rows: 430_000, total: 1_000_000, rowsPerSecond: 52_000, etaMs: 10_960 };
+    expect(progressLine({ id: '7', verb: 'applying', total: 0, done: 80, rows: 430_000, batch }, 8300))
+      .toBe('applying 7, batch fill_emails: 430,000/1,000,000 rows (43%), 52,000 rows/s, ETA 11 s, 8.30 s');
+    expect(progressLine({ id: '7', verb: 'applying', total: 0, done: 0, rows: undefined, batch: { ...batch, rows: 0, rowsPerSecond: 0, etaMs: undefined } }, 10))
+      .toBe('applying 7, batch fill_emails: 0/1,000,000 rows (0%), 0 rows/s, 10 ms');
+  });
+});
+
 describe('progressRenderer', () => {
   it('redraws one line in place per statement and erases it when the migration ends', () => {
     const t = terminal();

@@ -56,10 +56,11 @@ export function planScript(plan: Plan, target: string, capabilities: Capabilitie
     const m = step.migration;
     lines.push('', `-- ${VERB[step.action]} ${m.id}${m.version ? ` (${m.description})` : ''}: ${step.script.file}${runsInTransaction(step, capabilities) ? '' : ' [outside a transaction, journaled]'}`);
     const from = step.resume?.from ?? 0;
-    if (from > 0) lines.push(`-- (statements 1-${from} were applied before: resuming at ${from + 1})`);
+    if (step.resume && step.script.program) lines.push('-- (runs up(ctx) again: its ctx.batch jobs continue after their last committed batch; a script without one is refused)');
+    else if (from > 0) lines.push(`-- (statements 1-${from} were applied before: resuming at ${from + 1})`);
     // Its SQL depends on the data it reads: only running it can tell.
     if (step.script.program) lines.push(`-- scripted: ${step.script.program.entry}(ctx) of ${step.script.file}`);
-    for (const statement of step.script.statements.slice(from)) {
+    for (const statement of step.script.statements.slice(step.script.program ? 0 : from)) {
       lines.push(`-- line ${statement.line}`, `${statement.sql}${needsTerminator(statement.sql) ? ';' : ''}`);
     }
   }

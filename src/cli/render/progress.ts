@@ -5,7 +5,7 @@
  * (the caller only attaches it when stderr is a TTY and output is not JSON).
  */
 import type { MigratorEvent } from '../../core/events.js';
-import { formatMs } from './run.js';
+import { batchProgressText, formatMs } from './run.js';
 
 export interface ProgressTerminal {
   /** Writes to the terminal as is (stderr). */
@@ -23,12 +23,23 @@ interface Current {
   readonly started: number;
   done: number;
   rows: number | undefined;
+  /** The ctx.batch job running, once one reported progress. */
+  batch?: BatchLine | undefined;
+}
+
+interface BatchLine {
+  readonly name: string;
+  readonly rows: number;
+  readonly total: number;
+  readonly rowsPerSecond: number;
+  readonly etaMs: number | undefined;
 }
 
 const ERASE = '\r\x1b[2K';
 
 /** Formats one progress line (pure). */
-export function progressLine(current: { readonly id: string; readonly verb: string; readonly total: number; readonly done: number; readonly rows: number | undefined }, elapsedMs: number): string {
+export function progressLine(current: { readonly id: string; readonly verb: string; readonly total: number; readonly done: number; readonly rows: number | undefined; readonly batch?: BatchLine | undefined }, elapsedMs: number): string {
+  if (current.batch !== undefined) return [`${current.verb} ${current.id}`, `batch ${current.batch.name}: ${batchProgressText(current.batch)}`, formatMs(elapsedMs)].join(', ');
   const parts = [`${current.verb} ${current.id}`, `statement ${Math.min(current.done + 1, current.total)}/${current.total}`, formatMs(elapsedMs)];
   if (current.rows !== undefined && current.rows > 0) {
     const perSecond = elapsedMs > 0 ? Math.round((current.rows * 1000) / elapsedMs) : 0;
@@ -75,6 +86,15 @@ export function progressRenderer(terminal: ProgressTerminal): { readonly listene
         current.done = event.index + 1;
         const rows = (event as { readonly rows?: number | undefined }).rows;
         if (rows !== undefined) current.rows = (current.rows ?? 0) + rows;
+        draw();
+        return;
+      }
+      case 'batch.started':
+      case 'batch.progress': {
+        if (current === undefined || current.id !== event.id) return;
+        current.batch = event.type === 'batch.started'
+          ? { name: event.name, rows: event.resumedFrom, total: event.total, rowsPerSecond: 0, etaMs: undefined }
+          : { name: event.name, rows: event.rows, total: event.total, rowsPerSecond: event.rowsPerSecond, etaMs: event.etaMs };
         draw();
         return;
       }

@@ -56,6 +56,8 @@ export function planUp(
 
 /** A resume continues only if the statements applied before are the ones in the file now. */
 function checkResumablePrefix(m: Migration, row: HistoryRow): void {
+  // A script's statements are the ctx calls it made: it resumes from its ctx.batch checkpoints (step.ts).
+  if (m.up.program) return;
   const from = row.statementsApplied;
   if (from === 0 || (from <= m.up.statements.length && prefixHash(m.up.statements.slice(0, from)) === row.appliedHash)) return;
   throw new MigratorError('E_FAILED_MIGRATION', `cannot resume ${describeId(m.id)}: the first ${from} statements of ${m.file} are not the ones that were applied`, {

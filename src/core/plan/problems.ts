@@ -70,6 +70,17 @@ export function failedMigration(row: HistoryRow, m: Migration | undefined): Prob
   const what = row.state === 'failed' ? 'failed' : 'is still in progress (the run stopped)';
   const flight = inFlight ? `; statement ${inFlight.index + 1} was running when it stopped ("migrate up --resume" checks whether it took effect)` : '';
   const file = m?.file ?? row.script;
+  if (m?.up.program || row.kind === 'script') {
+    return {
+      code: 'E_FAILED_MIGRATION',
+      message: `${describeId(row.version)} (${file}) ${what} after ${row.statementsApplied} ctx calls of its scripted function`,
+      hint:
+        'fix the cause, then: if it stopped in a ctx.batch job, run `migrate up --resume` (up(ctx) runs again and each batch job continues ' +
+        `after its last committed batch); otherwise undo or finish its work by hand and run \`migrate repair --version ${row.version} --as rolled-back\` (or \`--as applied\`)`,
+      at: { file },
+      details: { version: row.version, state: row.state, statementsApplied: row.statementsApplied, direction: failedDirection(row) },
+    };
+  }
   return {
     code: 'E_FAILED_MIGRATION',
     message:

@@ -8,10 +8,11 @@ import { MigratorError } from '../errors.js';
 import type { EventSink } from '../events.js';
 import type { Migration, Script } from '../model.js';
 import type { Driver, EngineErrorInfo } from '../ports.js';
-import { compileTemplate, type MigrationContext, type MigrationLog, type QueryResult, type ScriptLogLevel, type ScriptProgram } from '../scripted.js';
+import { compileTemplate, type BatchOptions, type MigrationContext, type MigrationLog, type QueryResult, type ScriptLogLevel, type ScriptProgram } from '../scripted.js';
 import { scanStatements } from '../source/scanner.js';
 import { excerpt } from '../source/parse.js';
 import { interrupted, lockLostError, type Progress } from './statements.js';
+import { runBatchJob, type BatchState } from './batch.js';
 
 export interface ProgramRun {
   readonly migration: Migration;
@@ -22,6 +23,15 @@ export interface ProgramRun {
   readonly signal: AbortSignal;
   readonly environment: string;
   readonly transactional: boolean;
+  readonly runId: string;
+  readonly now: () => Date;
+  /** The `ctx.batch` jobs of this call: checkpoints to resume from, and what finished. */
+  readonly batches: BatchState;
+}
+
+/** Batch state for a function that resumes from nothing. */
+export function freshBatches(checkpoints: BatchState['checkpoints'] = new Map()): BatchState {
+  return { checkpoints, finished: [], names: new Set(), current: undefined };
 }
 
 /** Line (and column) of the innermost stack frame in the migration's own file, if any. */
@@ -69,7 +79,7 @@ function createContext(run: ProgramRun, progress: Progress, last: LastCall): Mig
   const log = (level: ScriptLogLevel) => (message: string, data?: Readonly<Record<string, unknown>>): void =>
     run.emit({ type: 'script.logged', id: migration.id, level, message: String(message), ...(data === undefined ? {} : { data }) });
   const logger: MigrationLog = Object.freeze({ debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') });
-  return Object.freeze({
+  const context: MigrationContext = Object.freeze({
     sql: (strings: TemplateStringsArray, ...values: ReadonlyArray<unknown>) => {
       const { text, params } = compileTemplate(strings, values, driver.parameterStyle);
       return query(text, params);
@@ -91,7 +101,12 @@ function createContext(run: ProgramRun, progress: Progress, last: LastCall): Mig
     dialect: driver.dialect,
     signal: run.signal,
     migration: Object.freeze({ id: migration.id, file: run.script.file, direction: program.entry }),
+    batch: (options: BatchOptions) => runBatchJob(options, {
+      driver, emit: run.emit, signal: run.signal, migrationId: migration.id, file: run.script.file, runId: run.runId, now: run.now,
+      transactional: run.transactional, state: run.batches, query,
+    }),
   });
+  return context;
 }
 
 function label(migration: Migration): string {
@@ -107,11 +122,15 @@ function programFailure(run: ProgramRun, error: unknown, last: LastCall, progres
   const message = engine?.message ?? (error instanceof Error ? error.message : String(error));
   const where = lineIn(error instanceof Error ? error.stack : undefined, program.location) ?? lineIn(new Error().stack, program.location);
   const at = `${script.file}${where ? `:${where.line}` : ''}`;
+  const batch = run.batches.current;
+  const inBatch = batch === undefined ? '' : ` in ctx.batch "${batch.name}", batch ${batch.range.number} (keys ${String(batch.range.first)} to ${String(batch.range.last)}, rolled back with its checkpoint)`;
   const again = program.entry === 'down' ? '"migrate down"' : '"migrate up"';
   const hint = run.transactional
     ? `Nothing of this migration was applied: its transaction was rolled back. Fix the script and run ${again} again.`
-    : `This migration ran outside a transaction (the engine's DDL is not transactional): what its ${program.entry}(ctx) did before the error stays, and it is marked failed. A scripted migration cannot be resumed: undo or finish its work by hand, then record the outcome with "migrate repair --version ${migration.id} --as rolled-back" (to run it again) or "--as applied".`;
-  return new MigratorError('E_MIGRATION_FAILED', `${label(migration)} failed in ${program.entry}(ctx) of ${at}: ${message}`, {
+    : run.batches.names.size > 0 && program.entry === 'up'
+      ? `Its ctx.batch checkpoints keep the batches that committed. Fix the cause, then run "migrate up --resume": up(ctx) runs again and each batch job continues after its last committed batch (ctx calls outside ctx.batch run again, so they must be safe to repeat).`
+      : `This migration ran outside a transaction (the engine's DDL is not transactional): what its ${program.entry}(ctx) did before the error stays, and it is marked failed. A scripted migration cannot be resumed: undo or finish its work by hand, then record the outcome with "migrate repair --version ${migration.id} --as rolled-back" (to run it again) or "--as applied".`;
+  return new MigratorError('E_MIGRATION_FAILED', `${label(migration)} failed in ${program.entry}(ctx) of ${at}${inBatch}: ${message}`, {
     at: { file: script.file, ...(where ? { line: where.line, column: where.column } : {}) },
     hint,
     cause: error,
@@ -124,6 +143,7 @@ function programFailure(run: ProgramRun, error: unknown, last: LastCall, progres
       ...(where ? { line: where.line } : {}),
       ...(fromDatabase ? { excerpt: excerpt(last.sql, 200), engineCode: engine?.code ?? null, engineMessage: message, engineKind: engine?.kind ?? 'other' } : { engineKind: 'other' }),
       rolledBack: run.transactional,
+      ...(batch === undefined ? {} : { batch: { name: batch.name, number: batch.range.number, first: String(batch.range.first), last: String(batch.range.last) } }),
     },
   });
 }

@@ -14,7 +14,8 @@ import type { FaultHook } from './faults.js';
 import { interrupted, isDataStatement, lockLostError, nextHash, prefixHash, retryDelay, runStatements, type Progress, type StatementProtocol, type StatementRunner } from './statements.js';
 import { statementFailure, verifyFailure } from './failure.js';
 import { auditEntry, historyRow } from './records.js';
-import { programVerifyFailure, runProgram } from './program.js';
+import { freshBatches, programVerifyFailure, runProgram, type ProgramRun } from './program.js';
+import type { BatchState } from './batch.js';
 import type { StepAround } from './callbacks.js';
 
 export interface StepDeps {
@@ -55,11 +56,19 @@ function runner(step: PlanStep, deps: StepDeps): StatementRunner {
   return { step, driver: deps.driver, emit: deps.emit, signal: deps.signal, fault: deps.fault, sleep: deps.sleep, transactional: usesTransaction(step, deps.driver), lockRetries: deps.lockRetries };
 }
 
+/** What a scripted function of the step runs with. */
+function programRun(step: PlanStep, deps: StepDeps, script: Script, batches: BatchState): Omit<ProgramRun, 'program'> {
+  return {
+    migration: step.migration, script, driver: deps.driver, emit: deps.emit, signal: deps.signal, environment: deps.context.environment,
+    transactional: usesTransaction(step, deps.driver), runId: deps.context.runId, now: deps.context.now, batches,
+  };
+}
+
 /** Runs the step's SQL statements, or calls its scripted function (`up(ctx)`, `down(ctx)`). */
-async function runBody(step: PlanStep, deps: StepDeps, progress: Progress, protocol?: StatementProtocol): Promise<void> {
+async function runBody(step: PlanStep, deps: StepDeps, progress: Progress, batches: BatchState, protocol?: StatementProtocol): Promise<void> {
   const program = step.script.program;
   if (!program) return runStatements(runner(step, deps), progress, protocol);
-  await runProgram({ migration: step.migration, script: step.script, program, driver: deps.driver, emit: deps.emit, signal: deps.signal, environment: deps.context.environment, transactional: usesTransaction(step, deps.driver) }, progress);
+  await runProgram({ ...programRun(step, deps, step.script, batches), program }, progress);
 }
 
 /** Statements of the step: a scripted function's are the ctx calls it made. */
@@ -71,7 +80,7 @@ async function runVerify(step: PlanStep, deps: StepDeps): Promise<void> {
   const verify: Script | undefined = step.action === 'revert' ? undefined : step.migration.verify;
   if (verify?.program) {
     // verify(ctx)'s own calls are not counted as the migration's statements.
-    const value = await runProgram({ migration: step.migration, script: verify, program: verify.program, driver: deps.driver, emit: deps.emit, signal: deps.signal, environment: deps.context.environment, transactional: usesTransaction(step, deps.driver) }, { applied: 0, hash: null });
+    const value = await runProgram({ ...programRun(step, deps, verify, freshBatches()), program: verify.program }, { applied: 0, hash: null });
     if (!value) throw programVerifyFailure(step.migration, verify, value);
     return;
   }
@@ -98,7 +107,7 @@ function finalRow(step: PlanStep, deps: StepDeps, progress: Progress, durationMs
   });
 }
 
-function successAudit(step: PlanStep, deps: StepDeps, durationMs: number) {
+function successAudit(step: PlanStep, deps: StepDeps, durationMs: number, batches: BatchState) {
   const direction: Direction = step.action === 'revert' ? 'down' : 'up';
   return auditEntry(deps.context, {
     event: direction === 'down' ? 'migration.reverted' : 'migration.applied',
@@ -106,22 +115,27 @@ function successAudit(step: PlanStep, deps: StepDeps, durationMs: number) {
     version: step.migration.id,
     checksum: direction === 'down' ? (step.migration.downChecksum ?? null) : step.migration.checksum,
     durationMs: Math.round(durationMs),
-    detail: { file: step.script.file, statements: step.script.statements.length, transactional: usesTransaction(step, deps.driver), ...(step.resume ? { resumedFrom: step.resume.from + 1 } : {}) },
+    detail: {
+      file: step.script.file, statements: step.script.statements.length, transactional: usesTransaction(step, deps.driver),
+      ...(step.resume ? (step.script.program ? { resumed: true } : { resumedFrom: step.resume.from + 1 }) : {}),
+      ...(batches.finished.length > 0 ? { rowsProcessed: batches.finished.reduce((sum, job) => sum + job.rowsProcessed, 0), batches: batches.finished } : {}),
+    },
   });
 }
 
 async function runTransactional(step: PlanStep, deps: StepDeps, started: number): Promise<Progress> {
   const progress: Progress = { applied: 0, hash: null };
+  const batches = freshBatches();
   const head = deps.chain.mark();
   await deps.driver.begin();
   try {
     await deps.around?.before();
-    await runBody(step, deps, progress);
+    await runBody(step, deps, progress, batches);
     await runVerify(step, deps);
     await deps.around?.after();
     const durationMs = performance.now() - started;
     await deps.driver.writeHistory(finalRow(step, deps, progress, durationMs));
-    await deps.chain.append(successAudit(step, deps, durationMs));
+    await deps.chain.append(successAudit(step, deps, durationMs, batches));
     await deps.driver.assertLock();
     deps.fault?.('commit.before');
     await deps.driver.commit();
@@ -172,17 +186,32 @@ async function resumeProgress(step: PlanStep, deps: StepDeps): Promise<Progress>
   return tookEffect ? { applied: progress.applied + 1, hash: nextHash(progress.hash, statement) } : progress;
 }
 
-async function runJournaled(step: PlanStep, deps: StepDeps, started: number): Promise<Progress> {
-  if (step.resume && step.script.program) {
-    // Its ctx calls are not a replayable list: running the function again could apply twice what
-    // the failed attempt already did.
-    throw new MigratorError('E_FAILED_MIGRATION', `cannot resume ${step.migration.id}: ${step.script.file} is a scripted migration, which runs whole or not at all`, {
+/**
+ * The ctx.batch checkpoints a scripted step starts from. A fresh run clears those of an earlier
+ * attempt (one undone by `repair --as rolled-back` starts over). A resume continues from them; a
+ * script that had started no batch job cannot be resumed: its ctx calls are not a replayable list,
+ * and running the function again could apply twice what the failed attempt did.
+ */
+async function scriptBatches(step: PlanStep, deps: StepDeps): Promise<BatchState> {
+  const id = step.migration.id;
+  if (!step.resume) {
+    await deps.driver.clearCheckpoints(id);
+    return freshBatches();
+  }
+  const checkpoints = await deps.driver.readCheckpoints(id);
+  if (checkpoints.length === 0) {
+    throw new MigratorError('E_FAILED_MIGRATION', `cannot resume ${id}: ${step.script.file} is a scripted migration that started no ctx.batch job, and a script runs whole or not at all`, {
       at: { file: step.script.file },
-      hint: `Undo or finish its work by hand, then run "migrate repair --version ${step.migration.id} --as rolled-back" (so "migrate up" runs it again) or "--as applied".`,
-      details: { version: step.migration.id },
+      hint: `Undo or finish its work by hand, then run "migrate repair --version ${id} --as rolled-back" (so "migrate up" runs it again) or "--as applied".`,
+      details: { version: id },
     });
   }
-  const progress = step.resume ? await resumeProgress(step, deps) : { applied: 0, hash: null };
+  return freshBatches(new Map(checkpoints.map((c) => [c.name, c])));
+}
+
+async function runJournaled(step: PlanStep, deps: StepDeps, started: number): Promise<Progress> {
+  const batches = step.script.program ? await scriptBatches(step, deps) : freshBatches();
+  const progress = step.resume && !step.script.program ? await resumeProgress(step, deps) : { applied: 0, hash: null };
   const direction = step.action === 'revert' ? 'down' : 'up';
   const journal = (state: 'in_progress' | 'failed', detail: Record<string, unknown>): Promise<void> =>
     deps.driver.writeHistory(historyRow(step.migration, deps.context, {
@@ -217,7 +246,7 @@ async function runJournaled(step: PlanStep, deps: StepDeps, started: number): Pr
   await deps.around?.before();
   await journal('in_progress', {});
   try {
-    await runBody(step, deps, progress, protocol);
+    await runBody(step, deps, progress, batches, protocol);
     await runVerify(step, deps);
     await deps.around?.after();
   } catch (caught) {
@@ -233,7 +262,9 @@ async function runJournaled(step: PlanStep, deps: StepDeps, started: number): Pr
   await deps.driver.assertLock();
   deps.fault?.('commit.before');
   await deps.driver.writeHistory(finalRow(step, deps, progress, durationMs));
-  await deps.chain.append(successAudit(step, deps, durationMs));
+  await deps.chain.append(successAudit(step, deps, durationMs, batches));
+  // The job is done: its checkpoints would only mislead a later run.
+  if (batches.names.size > 0 || batches.checkpoints.size > 0) await deps.driver.clearCheckpoints(step.migration.id);
   deps.fault?.('commit.after');
   return progress;
 }

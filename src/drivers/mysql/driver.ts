@@ -20,6 +20,7 @@ import { schemaFingerprint, schemaSnapshot } from './fingerprint.js';
 import { diagnoseMysql } from './diagnose.js';
 import { recoveryPoint } from './recovery.js';
 import { readRecordedSchema, recordSchema } from './schema-record.js';
+import { clearCheckpoints, readCheckpoints, saveCheckpoint } from './progress.js';
 
 /**
  * Connects to the database the URL names (`mysql://user:password@host:3306/db`, also
@@ -126,6 +127,19 @@ function createMysqlDriver(session: MysqlSession, lock: RunLock, options: Server
     async appendAudit(entry) {
       writable('appendAudit');
       return privileged('writing migrator_audit', () => appendAudit(session, entry));
+    },
+    readCheckpoints: (version) => privileged('reading migrator_progress', () => readCheckpoints(session, version)),
+    async saveCheckpoint(checkpoint) {
+      writable('saveCheckpoint');
+      // As writeHistory: the fence and the row share the batch's transaction.
+      await privileged('writing migrator_progress', () => session.transaction(async () => {
+        await lock.fence();
+        await saveCheckpoint(session, checkpoint);
+      }));
+    },
+    async clearCheckpoints(version) {
+      writable('clearCheckpoints');
+      await privileged('writing migrator_progress', () => clearCheckpoints(session, version));
     },
     describeError: (error) => describeMysqlError(error, lastSql),
     lockLost: () => lock.lost(),

@@ -48,6 +48,11 @@ const DDL: ReadonlyArray<string> = [
     duration_ms BIGINT NULL, detail MEDIUMTEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL,
     UNIQUE KEY ${AUDIT_CHAIN_INDEX} (prev_hash(64))
   ) ${TABLE_OPTIONS}`,
+  `CREATE TABLE IF NOT EXISTS ${TABLES.progress} (
+    version VARCHAR(${VERSION_LENGTH}) NOT NULL, name VARCHAR(${VERSION_LENGTH}) NOT NULL, last_key TEXT NOT NULL,
+    rows_done BIGINT NOT NULL, batches BIGINT NOT NULL, run_id TEXT NOT NULL, updated_at TEXT NOT NULL,
+    finished_at TEXT NULL, PRIMARY KEY (version, name)
+  ) ${TABLE_OPTIONS}`,
 ];
 
 const quote = (column: string): string => `\`${column}\``;

@@ -19,6 +19,7 @@ import { schemaFingerprint, schemaSnapshot } from './fingerprint.js';
 import { diagnosePostgres } from './diagnose.js';
 import { recoveryPoint } from './recovery.js';
 import { readRecordedSchema, recordSchema } from './schema-record.js';
+import { clearCheckpoints, readCheckpoints, saveCheckpoint } from './progress.js';
 
 export { advisoryKey, transactionPoolingError } from './advisory.js';
 
@@ -130,6 +131,15 @@ function createPostgresDriver(session: PgSession, lock: RunLock, readOnly: boole
     async appendAudit(entry) {
       writable('appendAudit');
       return privileged('writing migrator_audit', () => appendAudit(session, entry));
+    },
+    readCheckpoints: (version) => privileged('reading migrator_progress', () => readCheckpoints(session, version)),
+    async saveCheckpoint(checkpoint) {
+      writable('saveCheckpoint');
+      await privileged('writing migrator_progress', () => lock.fenced(() => saveCheckpoint(session, checkpoint)));
+    },
+    async clearCheckpoints(version) {
+      writable('clearCheckpoints');
+      await privileged('writing migrator_progress', () => clearCheckpoints(session, version));
     },
     describeError: (error) => describePgError(error, session.dead, session.scrub),
     lockLost: () => session.dead || lock.lost,

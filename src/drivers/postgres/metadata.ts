@@ -29,6 +29,11 @@ CREATE TABLE IF NOT EXISTS ${session.table(TABLES.audit)} (
   host text NOT NULL, environment text NOT NULL, command text NOT NULL, event text NOT NULL,
   version text, from_version text, to_version text, checksum text, outcome text NOT NULL,
   duration_ms bigint, detail text NOT NULL, prev_hash text NOT NULL, hash text NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ${session.table(TABLES.progress)} (
+  version text NOT NULL, name text NOT NULL, last_key text NOT NULL, rows_done bigint NOT NULL,
+  batches bigint NOT NULL, run_id text NOT NULL, updated_at text NOT NULL, finished_at text,
+  PRIMARY KEY (version, name)
 );`;
 }
 

@@ -16,6 +16,7 @@ import { schemaFingerprint, schemaSnapshot } from './fingerprint.js';
 import { diagnoseSqlite } from './diagnose.js';
 import { recoveryPoint } from './recovery.js';
 import { readRecordedSchema, recordSchema } from './schema-record.js';
+import { clearCheckpoints, readCheckpoints, saveCheckpoint } from './progress.js';
 
 /** How to open a SQLite database, see {@link openSqlite}. */
 export interface SqliteOpenOptions {
@@ -182,6 +183,21 @@ function createSqliteDriver(db: Database.Database, options: SqliteOpenOptions, l
     async appendAudit(entry) {
       writable('appendAudit');
       return appendAudit(db, entry);
+    },
+    async readCheckpoints(version) {
+      return readCheckpoints(db, version);
+    },
+    async saveCheckpoint(checkpoint) {
+      writable('saveCheckpoint');
+      // Fenced as writeHistory is; inside the batch's transaction, a savepoint.
+      privileged(label, () => db.transaction(() => {
+        if (lease.held) lease.assertHeld();
+        saveCheckpoint(db, checkpoint);
+      }).immediate());
+    },
+    async clearCheckpoints(version) {
+      writable('clearCheckpoints');
+      privileged(label, () => clearCheckpoints(db, version));
     },
     describeError(error) {
       const code = (error as { code?: unknown }).code;

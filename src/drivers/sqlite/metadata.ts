@@ -27,6 +27,11 @@ CREATE TABLE IF NOT EXISTS ${TABLES.audit} (
   version TEXT, from_version TEXT, to_version TEXT, checksum TEXT, outcome TEXT NOT NULL,
   duration_ms INTEGER, detail TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS ${TABLES.progress} (
+  version TEXT NOT NULL, name TEXT NOT NULL, last_key TEXT NOT NULL, rows_done INTEGER NOT NULL,
+  batches INTEGER NOT NULL, run_id TEXT NOT NULL, updated_at TEXT NOT NULL, finished_at TEXT,
+  PRIMARY KEY (version, name)
+);
 CREATE TRIGGER IF NOT EXISTS ${TABLES.audit}_no_update BEFORE UPDATE ON ${TABLES.audit}
 BEGIN SELECT RAISE(ABORT, '${TABLES.audit} is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS ${TABLES.audit}_no_delete BEFORE DELETE ON ${TABLES.audit}
