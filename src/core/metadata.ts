@@ -36,7 +36,7 @@ export const AUDIT_COLUMNS = Object.freeze({
 
 /** BatchCheckpoint field -> column. */
 export const PROGRESS_COLUMNS = Object.freeze({
-  version: 'version', name: 'name', lastKey: 'last_key', rows: 'rows_done', batches: 'batches',
+  version: 'version', name: 'name', table: 'table_name', key: 'key_column', lastKey: 'last_key', rows: 'rows_done', batches: 'batches',
   runId: 'run_id', updatedAt: 'updated_at', finishedAt: 'finished_at',
 } as const satisfies Record<keyof BatchCheckpoint, string>);
 

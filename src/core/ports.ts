@@ -96,6 +96,9 @@ export interface BatchCheckpoint {
   readonly version: string;
   /** The batch job's name, unique within its migration. */
   readonly name: string;
+  /** The table and key column the job pages by, as its options gave them: a resume must use the same. */
+  readonly table: string;
+  readonly key: string;
   /** The last key processed, encoded by core/batch.ts (`encodeKey`). */
   readonly lastKey: string;
   /** Rows processed so far, over every run of this job. */

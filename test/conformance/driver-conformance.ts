@@ -81,7 +81,7 @@ export function describeDriverConformance(name: string, target: ConformanceTarge
 }
 
 function checkpoint(name: string, overrides: Partial<BatchCheckpoint> = {}): BatchCheckpoint {
-  return { version: '7', name, lastKey: '{"value":510000}', rows: 510_000, batches: 51, runId: 'run-1', updatedAt: '2026-01-02T03:04:05.678Z', finishedAt: null, ...overrides };
+  return { version: '7', name, table: 'app.users', key: 'id', lastKey: '{"value":510000}', rows: 510_000, batches: 51, runId: 'run-1', updatedAt: '2026-01-02T03:04:05.678Z', finishedAt: null, ...overrides };
 }
 
 function describeCheckpoints(open: Open): void {

@@ -39,7 +39,8 @@ export function planJson(plan: Plan, capabilities: Capabilities): PlanJson {
       action: step.action,
       file: step.script.file,
       transactional: runsInTransaction(step, capabilities),
-      resumeFrom: step.resume ? step.resume.from + 1 : null,
+      // A script resumes from its ctx.batch checkpoints, not from a statement.
+      resumeFrom: step.resume && !step.script.program ? step.resume.from + 1 : null,
       statements: step.script.statements.slice(step.resume?.from ?? 0).map((s) => ({ line: s.line, sql: s.sql })),
       scripted: step.script.program ? `${step.script.program.entry}(ctx)` : null,
     })),

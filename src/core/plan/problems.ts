@@ -71,12 +71,14 @@ export function failedMigration(row: HistoryRow, m: Migration | undefined): Prob
   const flight = inFlight ? `; statement ${inFlight.index + 1} was running when it stopped ("migrate up --resume" checks whether it took effect)` : '';
   const file = m?.file ?? row.script;
   if (m?.up.program || row.kind === 'script') {
+    const repair = `\`migrate repair --version ${row.version} --as rolled-back\` (or \`--as applied\`)`;
     return {
       code: 'E_FAILED_MIGRATION',
-      message: `${describeId(row.version)} (${file}) ${what} after ${row.statementsApplied} ctx calls of its scripted function`,
-      hint:
-        'fix the cause, then: if it stopped in a ctx.batch job, run `migrate up --resume` (up(ctx) runs again and each batch job continues ' +
-        `after its last committed batch); otherwise undo or finish its work by hand and run \`migrate repair --version ${row.version} --as rolled-back\` (or \`--as applied\`)`,
+      message: `${describeId(row.version)} (${file}) ${what} in its scripted ${failedDirection(row) === 'down' ? 'down(ctx)' : 'up(ctx)'}`,
+      hint: failedDirection(row) === 'down'
+        ? `a failed revert is not resumed: finish or undo what its down(ctx) did by hand, then run ${repair}`
+        : 'fix the cause, then: if it stopped in a ctx.batch job, run `migrate up --resume` (up(ctx) runs again and each batch job continues ' +
+          `after its last committed batch); otherwise undo or finish its work by hand and run ${repair}`,
       at: { file },
       details: { version: row.version, state: row.state, statementsApplied: row.statementsApplied, direction: failedDirection(row) },
     };

@@ -7,6 +7,7 @@
  * continues after the last committed batch. Engine-neutral: identifiers are quoted by the driver's
  * syntax, values bound in the driver's parameter style.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { MigratorError } from '../errors.js';
 import type { EventSink } from '../events.js';
 import type { BatchCheckpoint, Driver } from '../ports.js';
@@ -33,6 +34,26 @@ export interface BatchState {
   readonly names: Set<string>;
   /** The batch whose transaction is open, if any: a failure names it. */
   current: { readonly name: string; readonly range: BatchRange } | undefined;
+  /** The job running, if any: only calls made from inside it may use the connection meanwhile. */
+  running: { readonly name: string } | undefined;
+  /** Jobs not settled yet: the function that started them may have returned without awaiting them. */
+  readonly pending: Set<Promise<unknown>>;
+  /** Set once the migration function has settled: a job still running stops before its next batch. */
+  closed: boolean;
+}
+
+/** Which job an async call chain belongs to: a job's own queries and its `apply` run inside it. */
+const jobScope = new AsyncLocalStorage<{ readonly name: string }>();
+
+/**
+ * Why a ctx call may not run now, or `undefined`: while a job runs, a call from outside it (a
+ * `Promise.all` beside `ctx.batch`) would run inside the job's open batch transaction, and commit
+ * or roll back with a batch it does not belong to.
+ */
+export function foreignCall(state: BatchState): string | undefined {
+  const job = state.running;
+  if (job === undefined || jobScope.getStore() === job) return undefined;
+  return `a ctx call was made while ctx.batch "${job.name}" runs, from outside its apply: it would share the batch's transaction. Await the job before making other calls, and run batch jobs one after another`;
 }
 
 export interface BatchDeps {
@@ -73,6 +94,9 @@ export function decodeKey(text: string): BatchKey | undefined {
 }
 
 function keyOf(value: unknown, key: string): BatchKey {
+  if (typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value)) {
+    throw new TypeError(`ctx.batch: the key column ${key} returned ${value}, beyond 2^53: the client rounded it, so pages would repeat or skip rows. Page by a key below 2^53, or one the client returns exactly (as text)`);
+  }
   if (typeof value === 'number' || typeof value === 'string' || typeof value === 'bigint') return value;
   const what = value instanceof Date ? 'a date' : Buffer.isBuffer(value) ? 'binary data' : typeof value;
   throw new TypeError(`ctx.batch: the key column ${key} returned ${what}: page by a unique integer or text column (the primary key)`);
@@ -108,6 +132,7 @@ function checked(options: BatchOptions): CheckedOptions {
 
 /** Waits `ms`, or less when the run is interrupted meanwhile. */
 function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {
       clearTimeout(timer);
@@ -143,15 +168,46 @@ function statements(driver: Driver, options: CheckedOptions) {
  */
 export async function runBatchJob(raw: BatchOptions, deps: BatchDeps): Promise<BatchResult> {
   const options = checked(raw);
-  const { driver, state } = deps;
+  const { state } = deps;
   const { name } = options;
   if (deps.transactional) {
     throw new Error(`ctx.batch "${name}" commits each batch with its checkpoint, so the migration must run outside one transaction: add \`export const transaction = false\` to ${deps.file}`);
   }
+  if (state.running) throw new TypeError(`ctx.batch "${name}" started while ctx.batch "${state.running.name}" runs: they would share one connection and its transactions. Await each job before starting the next`);
   if (state.names.has(name)) throw new TypeError(`ctx.batch: the name "${name}" is used twice in ${deps.file}: each job needs its own checkpoint`);
   state.names.add(name);
+  const job = { name };
+  state.running = job;
+  const running = jobScope.run(job, () => runJob(options, deps)).finally(() => {
+    // `current` stays set after a failure: the migration's error names that batch.
+    state.running = undefined;
+    state.pending.delete(running);
+  });
+  state.pending.add(running);
+  return running;
+}
+
+/**
+ * After the migration function settled: waits for a job it did not await (it stops before its
+ * next batch) and returns why the migration must fail because of it, or `undefined`.
+ */
+export async function settleJobs(state: BatchState, entry: string): Promise<unknown> {
+  if (state.pending.size === 0) return undefined;
+  const names = state.running?.name;
+  state.closed = true;
+  const outcomes = await Promise.allSettled([...state.pending]);
+  const rejected = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+  return rejected?.reason ?? new Error(`ctx.batch "${names ?? '?'}" was still running when ${entry}(ctx) returned: await every ctx.batch`);
+}
+
+async function runJob(options: CheckedOptions, deps: BatchDeps): Promise<BatchResult> {
+  const { driver, state } = deps;
+  const { name } = options;
 
   const checkpoint = state.checkpoints.get(name);
+  if (checkpoint && (checkpoint.table !== options.table || checkpoint.key !== options.key)) {
+    throw new Error(`ctx.batch "${name}": its checkpoint was made paging ${checkpoint.table} by ${checkpoint.key}, but the job now pages ${options.table} by ${options.key}, where its last key means nothing. Put table and key back to resume, or give the job a new name to start it over (its rows would then be processed again)`);
+  }
   const resumedFrom = checkpoint?.rows ?? 0;
   const summary = (rows: number, batches: number): BatchResult => {
     state.finished.push({ name, table: options.table, rowsProcessed: rows, batches, resumedFrom });
@@ -174,6 +230,12 @@ export async function runBatchJob(raw: BatchOptions, deps: BatchDeps): Promise<B
     });
   }
   const args = (): unknown[] => (after === undefined ? [] : [after]);
+  const save = (lastKey: BatchKey | undefined, rowsDone: number, batchesDone: number, finished: boolean): Promise<void> => {
+    const at = deps.now().toISOString();
+    return driver.saveCheckpoint({ version: deps.migrationId, name, table: options.table, key: options.key, lastKey: encodeKey(lastKey), rows: rowsDone, batches: batchesDone, runId: deps.runId, updatedAt: at, finishedAt: finished ? at : null });
+  };
+  // A started job has a checkpoint at once: it is what lets `up --resume` run up(ctx) again.
+  if (!checkpoint) await save(undefined, 0, 0, false);
   const left = await deps.query(sql.remaining(after !== undefined), args());
   const total = resumedFrom + Number(left.rows[0]?.['n'] ?? 0);
   deps.emit({ type: 'batch.started', id: deps.migrationId, name, table: options.table, total, resumedFrom });
@@ -181,12 +243,6 @@ export async function runBatchJob(raw: BatchOptions, deps: BatchDeps): Promise<B
   let rows = resumedFrom;
   let batches = checkpoint?.batches ?? 0;
   const started = performance.now();
-  const save = (lastKey: BatchKey | undefined, rowsDone: number, batchesDone: number, finished: boolean): Promise<void> => {
-    const at = deps.now().toISOString();
-    return driver.saveCheckpoint({ version: deps.migrationId, name, lastKey: encodeKey(lastKey), rows: rowsDone, batches: batchesDone, runId: deps.runId, updatedAt: at, finishedAt: finished ? at : null });
-  };
-  // A started job has a checkpoint at once: it is what lets `up --resume` run up(ctx) again.
-  if (!checkpoint) await save(undefined, 0, 0, false);
   const progress = (done: boolean): void => {
     const seconds = (performance.now() - started) / 1000;
     const rate = seconds > 0 ? (rows - resumedFrom) / seconds : 0;
@@ -195,6 +251,7 @@ export async function runBatchJob(raw: BatchOptions, deps: BatchDeps): Promise<B
   };
 
   for (;;) {
+    if (state.closed) throw new Error(`ctx.batch "${name}" was still running when the migration function returned or failed, so it stopped before batch ${batches + 1}: await every ctx.batch`);
     if (deps.signal.aborted) throw interrupted();
     if (driver.lockLost()) throw lockLostError();
     const bounds = (await deps.query(sql.bounds(after !== undefined), args())).rows[0] ?? {};

@@ -12,7 +12,7 @@ import { compileTemplate, type BatchOptions, type MigrationContext, type Migrati
 import { scanStatements } from '../source/scanner.js';
 import { excerpt } from '../source/parse.js';
 import { interrupted, lockLostError, type Progress } from './statements.js';
-import { runBatchJob, type BatchState } from './batch.js';
+import { foreignCall, runBatchJob, settleJobs, type BatchState } from './batch.js';
 
 export interface ProgramRun {
   readonly migration: Migration;
@@ -31,7 +31,7 @@ export interface ProgramRun {
 
 /** Batch state for a function that resumes from nothing. */
 export function freshBatches(checkpoints: BatchState['checkpoints'] = new Map()): BatchState {
-  return { checkpoints, finished: [], names: new Set(), current: undefined };
+  return { checkpoints, finished: [], names: new Set(), current: undefined, running: undefined, pending: new Set(), closed: false };
 }
 
 /** Line (and column) of the innermost stack frame in the migration's own file, if any. */
@@ -60,6 +60,8 @@ function createContext(run: ProgramRun, progress: Progress, last: LastCall): Mig
     await new Promise((resolve) => setImmediate(resolve));
     if (run.signal.aborted) throw interrupted();
     if (driver.lockLost()) throw lockLostError();
+    const foreign = foreignCall(run.batches);
+    if (foreign !== undefined) throw new Error(foreign);
     const index = progress.applied;
     const started = performance.now();
     Object.assign(last, { index, sql, error: undefined, engine: undefined });
@@ -127,9 +129,9 @@ function programFailure(run: ProgramRun, error: unknown, last: LastCall, progres
   const again = program.entry === 'down' ? '"migrate down"' : '"migrate up"';
   const hint = run.transactional
     ? `Nothing of this migration was applied: its transaction was rolled back. Fix the script and run ${again} again.`
-    : run.batches.names.size > 0 && program.entry === 'up'
+    : (run.batches.names.size > 0 || run.batches.checkpoints.size > 0) && program.entry === 'up'
       ? `Its ctx.batch checkpoints keep the batches that committed. Fix the cause, then run "migrate up --resume": up(ctx) runs again and each batch job continues after its last committed batch (ctx calls outside ctx.batch run again, so they must be safe to repeat).`
-      : `This migration ran outside a transaction (the engine's DDL is not transactional): what its ${program.entry}(ctx) did before the error stays, and it is marked failed. A scripted migration cannot be resumed: undo or finish its work by hand, then record the outcome with "migrate repair --version ${migration.id} --as rolled-back" (to run it again) or "--as applied".`;
+      : `This migration ran outside a transaction (\`export const transaction = false\`, or an engine whose DDL is not transactional): what its ${program.entry}(ctx) did before the error stays, and it is marked failed. A scripted migration cannot be resumed: undo or finish its work by hand, then record the outcome with "migrate repair --version ${migration.id} --as rolled-back" (to run it again) or "--as applied".`;
   return new MigratorError('E_MIGRATION_FAILED', `${label(migration)} failed in ${program.entry}(ctx) of ${at}${inBatch}: ${message}`, {
     at: { file: script.file, ...(where ? { line: where.line, column: where.column } : {}) },
     hint,
@@ -155,11 +157,18 @@ function programFailure(run: ProgramRun, error: unknown, last: LastCall, progres
  */
 export async function runProgram(run: ProgramRun, progress: Progress): Promise<unknown> {
   const last: LastCall = { index: 0, sql: '', error: undefined, engine: undefined };
+  let result: unknown;
+  let failure: { readonly error: unknown } | undefined;
   try {
-    return await run.program.run(createContext(run, progress, last));
+    result = await run.program.run(createContext(run, progress, last));
   } catch (error) {
-    throw programFailure(run, error, last, progress);
+    failure = { error };
   }
+  // A job the function did not await must end before the step writes anything more.
+  const straggler = await settleJobs(run.batches, run.program.entry);
+  if (failure === undefined && straggler !== undefined) failure = { error: straggler };
+  if (failure !== undefined) throw programFailure(run, failure.error, last, progress);
+  return result;
 }
 
 /** A `verify(ctx)` that returned a false value. */

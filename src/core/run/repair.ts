@@ -109,6 +109,8 @@ export async function runRepair(input: RepairInput): Promise<ReadonlyArray<Repai
     await inLockedTransaction(driver, async () => {
       for (const { row, change } of plan) {
         await driver.writeHistory(row);
+        // The operator decided what the database is: a ctx.batch job's checkpoints no longer apply.
+        await driver.clearCheckpoints(row.version);
         await chain.append(auditEntry(context, { event: 'repair', outcome: 'success', version: change.version, checksum: row.checksum, detail: { ...change } }));
       }
       // The operator has accepted the database as it is: drift checks start from it, with the

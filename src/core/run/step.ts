@@ -129,6 +129,8 @@ async function runTransactional(step: PlanStep, deps: StepDeps, started: number)
   const head = deps.chain.mark();
   await deps.driver.begin();
   try {
+    // What an earlier journaled attempt of this script left would only mislead.
+    if (step.script.program) await deps.driver.clearCheckpoints(step.migration.id);
     await deps.around?.before();
     await runBody(step, deps, progress, batches);
     await runVerify(step, deps);
@@ -200,7 +202,7 @@ async function scriptBatches(step: PlanStep, deps: StepDeps): Promise<BatchState
   }
   const checkpoints = await deps.driver.readCheckpoints(id);
   if (checkpoints.length === 0) {
-    throw new MigratorError('E_FAILED_MIGRATION', `cannot resume ${id}: ${step.script.file} is a scripted migration that started no ctx.batch job, and a script runs whole or not at all`, {
+    throw new MigratorError('E_FAILED_MIGRATION', `cannot resume ${id}: ${step.script.file} is a scripted migration without a ctx.batch checkpoint, and such a script runs whole or not at all`, {
       at: { file: step.script.file },
       hint: `Undo or finish its work by hand, then run "migrate repair --version ${id} --as rolled-back" (so "migrate up" runs it again) or "--as applied".`,
       details: { version: id },

@@ -49,7 +49,7 @@ const DDL: ReadonlyArray<string> = [
     UNIQUE KEY ${AUDIT_CHAIN_INDEX} (prev_hash(64))
   ) ${TABLE_OPTIONS}`,
   `CREATE TABLE IF NOT EXISTS ${TABLES.progress} (
-    version VARCHAR(${VERSION_LENGTH}) NOT NULL, name VARCHAR(${VERSION_LENGTH}) NOT NULL, last_key TEXT NOT NULL,
+    version VARCHAR(${VERSION_LENGTH}) NOT NULL, name VARCHAR(${VERSION_LENGTH}) NOT NULL, table_name TEXT NOT NULL, key_column TEXT NOT NULL, last_key TEXT NOT NULL,
     rows_done BIGINT NOT NULL, batches BIGINT NOT NULL, run_id TEXT NOT NULL, updated_at TEXT NOT NULL,
     finished_at TEXT NULL, PRIMARY KEY (version, name)
   ) ${TABLE_OPTIONS}`,

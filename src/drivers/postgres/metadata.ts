@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS ${session.table(TABLES.audit)} (
   duration_ms bigint, detail text NOT NULL, prev_hash text NOT NULL, hash text NOT NULL
 );
 CREATE TABLE IF NOT EXISTS ${session.table(TABLES.progress)} (
-  version text NOT NULL, name text NOT NULL, last_key text NOT NULL, rows_done bigint NOT NULL,
+  version text NOT NULL, name text NOT NULL, table_name text NOT NULL, key_column text NOT NULL, last_key text NOT NULL, rows_done bigint NOT NULL,
   batches bigint NOT NULL, run_id text NOT NULL, updated_at text NOT NULL, finished_at text,
   PRIMARY KEY (version, name)
 );`;

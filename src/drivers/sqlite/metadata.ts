@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS ${TABLES.audit} (
   duration_ms INTEGER, detail TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS ${TABLES.progress} (
-  version TEXT NOT NULL, name TEXT NOT NULL, last_key TEXT NOT NULL, rows_done INTEGER NOT NULL,
+  version TEXT NOT NULL, name TEXT NOT NULL, table_name TEXT NOT NULL, key_column TEXT NOT NULL, last_key TEXT NOT NULL, rows_done INTEGER NOT NULL,
   batches INTEGER NOT NULL, run_id TEXT NOT NULL, updated_at TEXT NOT NULL, finished_at TEXT,
   PRIMARY KEY (version, name)
 );

@@ -236,6 +236,62 @@ describe('sqlite: ctx.batch, more', () => {
     expect(await counts(target)).toEqual({ once: 0, other: 0 });
   });
 
+  it('refuses a second job while one runs, and any ctx call from outside the running job', async ({ onTestFinished }) => {
+    const project = new Project({ onTestFinished });
+    project.write('V1__items.sql', 'CREATE TABLE items (id INT NOT NULL PRIMARY KEY, n INT NOT NULL DEFAULT 0);\nINSERT INTO items (id) VALUES (1), (2), (3), (4), (5), (6);\n');
+    const job = (name: string) => `ctx.batch({ name: '${name}', table: 'items', key: 'id', size: 2, apply: async (b) => { await ctx.sql\`UPDATE items SET n = n + 1 WHERE id BETWEEN \${b.first} AND \${b.last}\`; await new Promise((r) => setTimeout(r, 50)); } })`;
+    project.write('V2__two.mjs', `export const transaction = false;\nexport async function up(ctx) {\n  await Promise.all([${job('a')}, ${job('b')}]);\n}\n`);
+    project.write('V3__beside.mjs', `export const transaction = false;\nexport async function up(ctx) {\n  await Promise.all([${job('c')}, (async () => { await new Promise((r) => setTimeout(r, 20)); await ctx.sql\`UPDATE items SET n = n + 100\`; })()]);\n}\n`);
+    const target = await createTarget(sqlite, project, 'batch concurrent', { onTestFinished });
+    const two = await project.run(['up', '--target', '2', '--url', target.url]);
+    expect(two.code, two.stderr).toBe(EXIT.migrationFailed);
+    expect(two.stderr).toContain('ctx.batch "b" started while ctx.batch "a" runs');
+    // Whatever job a committed, it committed with its checkpoint.
+    const [a] = await checkpoints(target);
+    expect((await counts(target)).once).toBe(a?.rows);
+
+    await project.run(['repair', '--version', '2', '--as', 'applied', '--url', target.url]);
+    const beside = await project.run(['up', '--url', target.url]);
+    expect(beside.code, beside.stderr).toBe(EXIT.migrationFailed);
+    expect(beside.stderr).toContain('a ctx call was made while ctx.batch "c" runs, from outside its apply');
+    const [{ big } = { big: -1 }] = await target.rows<{ big: number }>('SELECT COUNT(*) AS big FROM items WHERE n >= 100');
+    expect(big).toBe(0);
+  });
+
+  it('fails a migration whose function returned without awaiting its job; the job stops before its next batch', async ({ onTestFinished }) => {
+    const project = new Project({ onTestFinished });
+    project.write('V1__items.sql', 'CREATE TABLE items (id INT NOT NULL PRIMARY KEY, n INT NOT NULL DEFAULT 0);\nINSERT INTO items (id) VALUES (1), (2), (3), (4), (5), (6);\n');
+    project.write('V2__forgot.mjs', `export const transaction = false;
+export async function up(ctx) {
+  void ctx.batch({ name: 'forgot', table: 'items', key: 'id', size: 2, apply: async (b) => { await ctx.sql\`UPDATE items SET n = n + 1 WHERE id BETWEEN \${b.first} AND \${b.last}\`; await new Promise((r) => setTimeout(r, 30)); } });
+}
+`);
+    const target = await createTarget(sqlite, project, 'batch not awaited', { onTestFinished });
+    const up = await project.run(['up', '--url', target.url]);
+    expect(up.code, up.stderr).toBe(EXIT.migrationFailed);
+    expect(up.stderr).toContain('ctx.batch "forgot" was still running when the migration function returned or failed, so it stopped before batch');
+    expect((await target.history()).at(-1)).toMatchObject({ version: '2', state: 'failed' });
+    const [job] = await checkpoints(target);
+    expect((await counts(target)).once).toBe(job?.rows);
+  });
+
+  it('refuses to resume a job whose table or key changed, and resumes once they are put back', async ({ onTestFinished }) => {
+    const { project, target, url } = await seeded(sqlite, 'batch changed key', { onTestFinished });
+    touch(project, 'fail');
+    expect((await project.run(['up', ...url])).code).toBe(EXIT.migrationFailed);
+    fs.rmSync(path.join(project.dir, 'fail'));
+    const original = project.read('V2__count_rows.ts');
+    project.write('V2__count_rows.ts', original.replace("key: 'id'", "key: 'n'"));
+    const changed = await project.run(['up', '--resume', ...url]);
+    expect(changed.code, changed.stderr).toBe(EXIT.migrationFailed);
+    expect(changed.stderr).toContain('ctx.batch "count_rows": its checkpoint was made paging items by id, but the job now pages items by n');
+    expect(await counts(target)).toEqual({ once: 50 * SIZE, other: 0 });
+    project.write('V2__count_rows.ts', original);
+    const resumed = await project.run(['up', '--resume', ...url]);
+    expect(resumed.code, resumed.stderr).toBe(EXIT.ok);
+    expect(await counts(target)).toEqual({ once: ROWS, other: 0 });
+  });
+
   it('refuses bad options with the option named, before any batch', async ({ onTestFinished }) => {
     const project = new Project({ onTestFinished });
     project.write('V1__items.sql', 'CREATE TABLE items (id INT NOT NULL PRIMARY KEY, n INT NOT NULL DEFAULT 0);\nINSERT INTO items (id) VALUES (1), (2), (3);\n');
