@@ -1,4 +1,5 @@
 import type { SecretRegistry } from '../config/redact.js';
+import type { Deprecation } from '../core/deprecations.js';
 
 /**
  * Everything the CLI takes from the process, passed in by `bin.ts`, so the whole CLI runs in tests
@@ -17,6 +18,8 @@ export interface CliIO {
   readonly signal: AbortSignal;
   /** Every secret known so far; stdout and stderr above are already scrubbed with it. */
   readonly secrets: SecretRegistry;
+  /** The registry of deprecated features; `bin.ts` leaves it unset (core's DEPRECATIONS), tests pass entries. */
+  readonly deprecations?: ReadonlyArray<Deprecation> | undefined;
 }
 
 /** How a command ended, for the work that runs after it (metrics files, pushes, trace export). */

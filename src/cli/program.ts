@@ -7,11 +7,13 @@ import type { CliIO, Lifecycle } from './io.js';
 import { createSession, type GlobalOptions, type Session } from './session.js';
 import { registerAudit } from './commands/audit.js';
 import { registerBaseline } from './commands/baseline.js';
+import { registerCompletion } from './commands/completion.js';
 import { registerConfig } from './commands/config.js';
 import { registerCreate } from './commands/create.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerDown } from './commands/down.js';
 import { registerHash } from './commands/hash.js';
+import { registerImport } from './commands/import.js';
 import { registerLint } from './commands/lint.js';
 import { registerRepair } from './commands/repair.js';
 import { registerStatus } from './commands/status.js';
@@ -36,10 +38,11 @@ Exit codes:
   3    configuration error
   4    cannot connect to the database
   5    migration files invalid (name, parse error, duplicate, missing dependency, cycle),
-       a dangerous lint finding, migrator.sum out of date, or a failed rehearsal
+       a dangerous lint finding, migrator.sum out of date, a failed rehearsal, or a
+       deprecated feature under validate --strict-deprecations
   6    database state disagrees with the files (checksum, missing file, failed migration, order),
        the live schema drifted from the recorded one (verify, validate), the audit chain was
-       tampered with (audit verify), or a baseline refused
+       tampered with (audit verify), or a baseline or import refused
   7    lock not acquired within the timeout, or held by a live run (unlock)
   8    pending migrations where none are allowed (status --check, validate --no-pending)
   9    not permitted: irreversible migration, role or protected environment (--confirm,
@@ -51,6 +54,13 @@ Configuration, lowest to highest: defaults < config file (then its environments.
 .env < environment variables (MIGRATOR_*, DATABASE_URL) < options. "migrate config" shows the result.
 Default database: sqlite:./migrator.db; default migrations directory: ./migrations.
 `;
+
+/** `audit verify` for the `verify` subcommand of `audit`: the command's words, the program's name left out. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let at: Command | null = command; at?.parent; at = at.parent) names.unshift(at.name());
+  return names.join(' ');
+}
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -83,7 +93,7 @@ export function buildProgram(io: CliIO, argv: ReadonlyArray<string>, lifecycle: 
       outputError: (text, write) => write(`error[E_USAGE]: ${text.replace(/^error:\s*/, '').trimEnd()}\n  hint: run "migrate --help" or "migrate <command> --help" for usage.\n`),
     });
   const env: CommandEnv = {
-    session: (command) => createSession(command.optsWithGlobals<GlobalOptions>(), io, argv, lifecycle),
+    session: (command) => createSession(command.optsWithGlobals<GlobalOptions>(), io, argv, lifecycle, commandPath(command)),
   };
   registerUp(program, env);
   registerDown(program, env);
@@ -95,9 +105,11 @@ export function buildProgram(io: CliIO, argv: ReadonlyArray<string>, lifecycle: 
   registerConfig(program, env);
   registerBaseline(program, env);
   registerHash(program, env);
+  registerImport(program, env);
   registerLint(program, env);
   registerUnlock(program, env);
   registerDoctor(program, env);
   registerAudit(program, env);
+  registerCompletion(program, env);
   return program;
 }

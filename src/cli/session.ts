@@ -26,6 +26,7 @@ import { logEvents } from '../observability/log-events.js';
 import { startTracing } from '../observability/tracing.js';
 import { toolVersion } from '../version.js';
 import { testLeaseMs } from '../config/test-lease.js';
+import { createDeprecationReporter, type DeprecationReporter } from './deprecations.js';
 import { createOutput, type CliIO, type Lifecycle, type Output } from './io.js';
 import { startMetrics } from './metrics.js';
 import { createModuleLoader } from './script-modules.js';
@@ -61,6 +62,8 @@ export interface Session {
   readonly driver: DriverChoice;
   /** The URL with its password masked, for messages. */
   readonly target: string;
+  /** Deprecated features this run uses (each already warned about on stderr); see DEPRECATION.md. */
+  readonly deprecations: DeprecationReporter;
   /**
    * Reads and parses every migration and checks the files among themselves (duplicates, missing
    * dependencies, cycles); throws ProblemsError (exit 5) before any connection when one is invalid.
@@ -104,7 +107,7 @@ function commandLine(argv: ReadonlyArray<string>): string {
   return ['migrate', ...argv.map(secret)].join(' ');
 }
 
-export async function createSession(globals: GlobalOptions, io: CliIO, argv: ReadonlyArray<string>, lifecycle: Lifecycle): Promise<Session> {
+export async function createSession(globals: GlobalOptions, io: CliIO, argv: ReadonlyArray<string>, lifecycle: Lifecycle, command?: string): Promise<Session> {
   const loaded = await loadConfiguration({
     cwd: io.cwd,
     env: io.env,
@@ -130,6 +133,7 @@ export async function createSession(globals: GlobalOptions, io: CliIO, argv: Rea
   const level = (!chosen && io.stderrIsTTY ? 'warn' : config.log.level) as LogLevel;
   const logger = createLogger({ level, write: io.stderr, pretty: io.stderrIsTTY });
   const bus = createEventBus();
+  const deprecations = createDeprecationReporter(io, argv, loaded, command);
   warnPasswordOnArgv(logger, '--url', globals.url, 'DATABASE_URL, password.file or password.command');
   warnPasswordOnArgv(logger, '--pushgateway', globals.pushgateway, 'MIGRATOR_METRICS_PUSHGATEWAY or metrics.pushgateway with ${env:...}');
   const driver = chooseDriver(config.url);
@@ -156,7 +160,7 @@ export async function createSession(globals: GlobalOptions, io: CliIO, argv: Rea
   await startMetrics({ config, logger, subscribe: (listener) => void bus.subscribe(listener), onFinish: (finisher) => lifecycle.onFinish(finisher), host: context.host, cwd: io.cwd });
   const inspectFiles = async () => {
     const syntax = await driver.syntax();
-    const loaded = await loadMigrations({ dirs: config.migrations.dirs, syntax, cwd: io.cwd, placeholders: config.placeholders, modules: createModuleLoader() });
+    const loaded = await loadMigrations({ dirs: config.migrations.dirs, layout: config.migrations.layout, syntax, cwd: io.cwd, placeholders: config.placeholders, modules: createModuleLoader() });
     return { migrations: loaded.migrations, problems: sortProblems(loaded.problems), syntax, callbacks: loaded.callbacks };
   };
   const server = {
@@ -198,6 +202,7 @@ export async function createSession(globals: GlobalOptions, io: CliIO, argv: Rea
     context,
     driver,
     target: `${driver.engine} ${redactUrl(config.url)}`,
+    deprecations,
     inspectFiles,
     open,
     openOther,

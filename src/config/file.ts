@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { MigratorError } from '../core/errors.js';
+import { LAYOUTS } from '../core/source/layouts.js';
 import { parseDuration } from '../core/source/directives.js';
 import { interpolate } from './interpolate.js';
 import { placeholderDeclarations, placeholdersFileSchema } from './placeholders.js';
@@ -29,7 +30,7 @@ const blockSchema = z
   .object({
     url: z.string().min(1).optional(),
     password: password.optional(),
-    migrations: z.object({ dirs: z.array(z.string().min(1)).min(1).optional() }).strict().optional(),
+    migrations: z.object({ dirs: z.array(z.string().min(1)).min(1).optional(), layout: z.enum(LAYOUTS).optional() }).strict().optional(),
     order: z.enum(['strict', 'allow-out-of-order']).optional(),
     lock: z.object({ timeout: duration.optional(), strategy: z.enum(['advisory', 'table']).optional() }).strict().optional(),
     execution: z
@@ -121,7 +122,7 @@ export async function loadConfigFile(cwd: string, explicit: string | undefined):
     const key = issue?.path.join('.') || '(top level)';
     throw new MigratorError('E_CONFIG', `${file}: ${key}: ${issue ? describeIssue(issue) : 'invalid'}`, {
       at: { file },
-      hint: 'Valid keys: url, password, migrations.dirs, order, lock.timeout, lock.strategy, execution.lockTimeout, execution.statementTimeout, execution.lockRetries, actor, log.level, protected, rollback, roles.{reader,deployer,admin}, backup.command, backup.timeout, hooks.{beforeMigrate,beforeEachMigrate,afterEachMigrate,afterMigrate,afterMigrateError,module,timeout}, rehearsal.scratchUrl, placeholders.<name>.{value,as}, metrics.file, metrics.pushgateway, metrics.port, environments.<name>.* (docs/configuration.md).',
+      hint: 'Valid keys: url, password, migrations.dirs, migrations.layout, order, lock.timeout, lock.strategy, execution.lockTimeout, execution.statementTimeout, execution.lockRetries, actor, log.level, protected, rollback, roles.{reader,deployer,admin}, backup.command, backup.timeout, hooks.{beforeMigrate,beforeEachMigrate,afterEachMigrate,afterMigrate,afterMigrateError,module,timeout}, rehearsal.scratchUrl, placeholders.<name>.{value,as}, metrics.file, metrics.pushgateway, metrics.port, environments.<name>.* (docs/configuration.md).',
     });
   }
   const { environments = {}, ...base } = parsed.data;
@@ -151,6 +152,7 @@ export function blockLayer(block: Block, name: string, lookup: (variable: string
   put('url', block.url === undefined ? undefined : text('url')(block.url));
   put('password', block.password === undefined ? undefined : passwordSource(block.password, text('password'), name));
   put('migrations.dirs', block.migrations?.dirs?.map(text('migrations.dirs')));
+  put('migrations.layout', block.migrations?.layout);
   put('order', block.order);
   put('lock.timeout', asText(block.lock?.timeout));
   put('lock.strategy', block.lock?.strategy);

@@ -18,6 +18,7 @@ export const KEYS: ReadonlyArray<KeySpec> = Object.freeze([
   { key: 'url', env: 'MIGRATOR_URL', kind: 'string' },
   { key: 'password', env: 'MIGRATOR_PASSWORD', kind: 'password' },
   { key: 'migrations.dirs', env: 'MIGRATOR_MIGRATIONS_DIRS', kind: 'list' },
+  { key: 'migrations.layout', env: 'MIGRATOR_MIGRATIONS_LAYOUT', kind: 'string' },
   { key: 'order', env: 'MIGRATOR_ORDER', kind: 'string' },
   { key: 'lock.timeout', env: 'MIGRATOR_LOCK_TIMEOUT', kind: 'duration' },
   { key: 'lock.strategy', env: 'MIGRATOR_LOCK_STRATEGY', kind: 'string' },

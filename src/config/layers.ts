@@ -18,6 +18,7 @@ export const DEFAULTS: Layer = {
   values: new Map<ConfigKey, RawValue>([
     ['url', 'sqlite:./migrator.db'],
     ['migrations.dirs', ['migrations']],
+    ['migrations.layout', 'flyway'],
     ['order', 'strict'],
     ['lock.timeout', '5m'],
     ['lock.strategy', 'advisory'],

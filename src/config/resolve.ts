@@ -113,7 +113,7 @@ export function resolveConfig(inputs: ConfigInputs): ResolvedConfig {
   const candidate = {
     url: values.get('url'),
     ...(values.has('password') ? { password: values.get('password') } : {}),
-    migrations: { dirs: values.get('migrations.dirs') },
+    migrations: { dirs: values.get('migrations.dirs'), layout: values.get('migrations.layout') },
     order: values.get('order'),
     lock: { timeoutMs: ms('lock.timeout'), strategy: values.get('lock.strategy') },
     execution: { lockTimeoutMs: ms('execution.lockTimeout'), ...(statementTimeoutMs === undefined ? {} : { statementTimeoutMs }), lockRetries: values.get('execution.lockRetries') },

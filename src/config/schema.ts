@@ -3,6 +3,7 @@
  * flags) is merged into this shape and validated here, so an error names the key and the layer.
  */
 import { z } from 'zod';
+import { LAYOUTS } from '../core/source/layouts.js';
 
 const passwordSource = z.union([
   z.object({ kind: z.literal('literal'), value: z.string() }).strict(),
@@ -18,6 +19,8 @@ export const configSchema = z
     migrations: z
       .object({
         dirs: z.array(z.string().min(1)).min(1, 'needs at least one directory'),
+        /** How the files are named: migrator's own, or another tool's read unchanged (docs/layouts.md). */
+        layout: z.enum(LAYOUTS, { error: `must be one of: ${LAYOUTS.join(', ')}` }),
       })
       .strict(),
     order: z.enum(['strict', 'allow-out-of-order']),

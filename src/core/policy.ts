@@ -6,7 +6,7 @@
 import { MigratorError } from './errors.js';
 
 export type Role = 'reader' | 'deployer' | 'admin';
-export type GuardedCommand = 'status' | 'validate' | 'rehearse' | 'verify' | 'doctor' | 'up' | 'down' | 'repair' | 'baseline' | 'unlock' | 'audit';
+export type GuardedCommand = 'status' | 'validate' | 'rehearse' | 'verify' | 'doctor' | 'up' | 'down' | 'repair' | 'baseline' | 'import' | 'unlock' | 'audit';
 
 /** The least role each command needs. A dry run only needs to read. */
 const NEEDS: Record<GuardedCommand, Role> = {
@@ -21,11 +21,13 @@ const NEEDS: Record<GuardedCommand, Role> = {
   down: 'admin',
   repair: 'admin',
   baseline: 'admin',
+  // Writes history for migrations it never ran, like baseline.
+  import: 'admin',
   unlock: 'admin',
 };
 
 /** Commands that change history by hand or go backwards: a protected environment wants `--confirm <env>`. */
-const CONFIRMED: ReadonlySet<GuardedCommand> = new Set(['down', 'repair', 'baseline', 'unlock']);
+const CONFIRMED: ReadonlySet<GuardedCommand> = new Set(['down', 'repair', 'baseline', 'import', 'unlock']);
 
 const RANK: Record<Role, number> = { reader: 1, deployer: 2, admin: 3 };
 
@@ -76,7 +78,7 @@ export function authorize(input: PolicyInput): void {
   }
   if (input.protected && CONFIRMED.has(input.command) && input.confirm !== input.environment) {
     throw new MigratorError('E_NOT_PERMITTED', `${input.environment} is a protected environment: "${input.command}" needs --confirm ${input.environment}${input.confirm === undefined ? '' : ` (got --confirm ${input.confirm})`}`, {
-      hint: `Check the plan first (${input.command === 'down' ? '"migrate down --dry-run"' : '"migrate status"'}), then repeat the command with --confirm ${input.environment}.`,
+      hint: `Check the plan first (${input.command === 'down' ? '"migrate down --dry-run"' : input.command === 'import' ? '"migrate import --dry-run"' : '"migrate status"'}), then repeat the command with --confirm ${input.environment}.`,
       details: { command: input.command },
     });
   }

@@ -587,6 +587,7 @@ describe('describeConfig', () => {
       url: ['postgres://app:***@db.internal:5432/orders?sslmode=require', 'environment'],
       password: ['*** (given in the configuration)', `file ${FILE}`],
       'migrations.dirs': ['db/a, db/b', `file ${FILE}`],
+      'migrations.layout': ['flyway', 'defaults'],
       order: ['strict', 'defaults'],
       'lock.timeout': ['90s', `file ${FILE}`],
       'lock.strategy': ['advisory', 'defaults'],

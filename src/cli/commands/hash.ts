@@ -11,6 +11,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { MigratorError } from '../../core/errors.js';
+import type { Layout } from '../../core/source/layouts.js';
 import { computeSum, readSumInputs, sumPath } from '../../core/source/sum.js';
 import type { CommandEnv } from '../program.js';
 
@@ -77,8 +78,8 @@ export interface SumWritten {
   readonly changed: boolean;
 }
 
-/** Computes migrator.sum from every migration file of `dirs` and writes it atomically, under the lock. */
-export async function writeSum(dirs: ReadonlyArray<string>, cwd: string, shownDir: string): Promise<SumWritten> {
+/** Computes migrator.sum from every migration file of `dirs` (named per `layout`) and writes it atomically, under the lock. */
+export async function writeSum(dirs: ReadonlyArray<string>, cwd: string, shownDir: string, layout: Layout = 'flyway'): Promise<SumWritten> {
   const file = sumPath(dirs, cwd);
   const dir = path.dirname(file);
   const isDir = await stat(dir).then((s) => s.isDirectory(), () => false);
@@ -86,7 +87,7 @@ export async function writeSum(dirs: ReadonlyArray<string>, cwd: string, shownDi
     throw new MigratorError('E_FILE_READ', `migrations directory ${shownDir} does not exist (looked in ${dir})`, { at: { file: shownDir }, hint: 'Fix --dir or migrations.dirs, or create the first migration with "migrate create <name>".' });
   }
   return withSumLock(dir, async () => {
-    const inputs = await readSumInputs(dirs, cwd);
+    const inputs = await readSumInputs(dirs, cwd, layout);
     const content = computeSum(inputs);
     const previous = await readFile(file, 'utf8').catch(() => undefined);
     await writeFileAtomic(file, content);
@@ -109,7 +110,7 @@ was never applied anywhere.
     .action(async (_options: unknown, command: Command) => {
       const session = await env.session(command);
       const dirs = session.config.migrations.dirs;
-      const written = await writeSum(dirs, session.io.cwd, dirs[0] ?? 'migrations');
+      const written = await writeSum(dirs, session.io.cwd, dirs[0] ?? 'migrations', session.config.migrations.layout);
       const shown = path.relative(session.io.cwd, written.file) || written.file;
       session.output.document({ ok: true, file: shown, files: written.files, sum: written.sum, changed: written.changed });
       session.output.line(`Wrote ${shown} (${written.files} file${written.files === 1 ? '' : 's'})`);

@@ -3,6 +3,7 @@ import { MigratorError, ProblemsError, sortProblems } from '../../core/errors.js
 import { inspect, planUp } from '../../core/plan/index.js';
 import { lintMigrations } from '../../core/lint/index.js';
 import { checkSum } from '../../core/source/sum.js';
+import { deprecationJson, deprecationProblem } from '../../core/deprecations.js';
 import { lintProblems } from './lint.js';
 import { readHistory } from '../../core/run/executor.js';
 import { driftProblem, readDrift } from '../../core/drift.js';
@@ -17,6 +18,7 @@ interface ValidateOptions {
   readonly pending?: boolean;
   readonly rehearse?: boolean;
   readonly scratchUrl?: string;
+  readonly strictDeprecations?: boolean;
 }
 
 /**
@@ -32,6 +34,7 @@ export function registerValidate(program: Command, env: CommandEnv): void {
     .option('--no-pending', 'fail with exit code 8 when any migration is pending')
     .option('--rehearse', 'also apply the pending migrations on a throwaway copy (rolled-back transaction on PostgreSQL, temporary copy on SQLite) and check each down by up -> down -> up')
     .option('--scratch-url <url>', 'rehearse on this empty database instead, replaying every migration from zero (any engine; default: rehearsal.scratchUrl, $MIGRATOR_SCRATCH_URL)')
+    .option('--strict-deprecations', 'fail (exit 5, E_DEPRECATED) when a deprecated config key, option or directive is used, instead of only warning')
     .action(async (options: ValidateOptions, command: Command) => {
       const session = await env.session(command);
       const scratchUrl = options.scratchUrl ?? session.config.rehearsal.scratchUrl;
@@ -42,6 +45,8 @@ export function registerValidate(program: Command, env: CommandEnv): void {
       }
       await session.authorize(options.rehearse ? 'rehearse' : 'validate', {});
       const { migrations, problems: fileProblems, syntax } = await session.inspectFiles();
+      // Each use was already warned about on stderr; --strict-deprecations makes them problems.
+      const deprecated = [...session.deprecations.uses, ...(await session.deprecations.files(migrations))];
       const { history, capabilities, drift } = await withDriver(session, true, async (driver) => {
         const rows = (await readHistory(driver)).rows;
         return { history: rows, capabilities: driver.capabilities, drift: await readDrift(driver, rows) };
@@ -49,18 +54,18 @@ export function registerValidate(program: Command, env: CommandEnv): void {
       const policy = { outOfOrder: session.config.order === 'allow-out-of-order' };
       const inspection = inspect(migrations, history, policy);
       // migrator.sum, when the project keeps one: files added, removed or edited without "migrate hash".
-      const sumProblems = await checkSum(session.config.migrations.dirs, session.io.cwd);
+      const sumProblems = await checkSum(session.config.migrations.dirs, session.io.cwd, session.config.migrations.layout);
       // Lint what is still to run: applied migrations are history, and cannot be changed anyway.
       const pendingIds = new Set(inspection.entries.filter((e) => e.state === 'pending' || e.state === 'outdated' || e.state === 'out_of_order').map((e) => e.id));
       const lintReport = lintMigrations(migrations, syntax, { only: pendingIds });
       const drifted = driftProblem(drift, session.target);
-      const problems = sortProblems([...fileProblems, ...sumProblems, ...lintProblems(lintReport), ...inspection.problems, ...(drifted ? [drifted] : [])]);
+      const problems = sortProblems([...fileProblems, ...sumProblems, ...lintProblems(lintReport), ...(options.strictDeprecations ? deprecated.map(deprecationProblem) : []), ...inspection.problems, ...(drifted ? [drifted] : [])]);
       const pending = inspection.entries.filter((e) => e.state === 'pending' || e.state === 'outdated').length;
       const plan = problems.length === 0 ? planUp(migrations, history, { policy }) : undefined;
       // Rehearse only what would run: with other problems, "up" would not start anyway.
       const rehearsal: RehearsalOutcome | undefined = options.rehearse && plan ? await runRehearsal(session, { migrations, policy, roundTrip: pendingIds, scratchUrl }) : undefined;
       problems.push(...(rehearsal?.report.problems ?? []));
-      session.output.document({ ok: problems.length === 0 && (options.pending !== false || pending === 0), target: session.target, files: migrations.length, applied: history.filter((h) => h.state === 'applied').length, pending, current: inspection.current, problems, drift: driftJson(drift), lint: lintReport.findings, plan: options.dryRun && plan && problems.length === 0 ? planJson(plan, capabilities) : null, rehearsal: rehearsal ? { where: rehearsal.where, ...rehearsal.report } : null });
+      session.output.document({ ok: problems.length === 0 && (options.pending !== false || pending === 0), target: session.target, files: migrations.length, applied: history.filter((h) => h.state === 'applied').length, pending, current: inspection.current, problems, drift: driftJson(drift), lint: lintReport.findings, plan: options.dryRun && plan && problems.length === 0 ? planJson(plan, capabilities) : null, rehearsal: rehearsal ? { where: rehearsal.where, ...rehearsal.report } : null, deprecations: deprecated.map(deprecationJson) });
       if (rehearsal) session.output.line(rehearsalSummary(rehearsal));
       if (problems.length > 0) throw new ProblemsError(problems);
       session.output.line(`OK: ${migrations.length} migration file${migrations.length === 1 ? '' : 's'} valid, database history consistent (${session.target}), ${pending} pending.`);

@@ -23,7 +23,8 @@ export type NameResult =
   | { readonly kind: 'ignored' }
   /** A SQL callback (`beforeMigrate.sql`, ...): not a migration; read by source/callbacks.ts. */
   | { readonly kind: 'callback'; readonly event: CallbackEvent }
-  | { readonly kind: 'invalid'; readonly reason: string };
+  /** `hint`: what to do, when the loader's generic one (rename or move the file) is not the best. */
+  | { readonly kind: 'invalid'; readonly reason: string; readonly hint?: string };
 
 const NAME_PATTERN = /^([VUR])(.*?)__(.+)\.(sql|ts|js|mjs|cjs)$/;
 

@@ -8,8 +8,9 @@ import path from 'node:path';
 import type { Problem } from '../errors.js';
 import type { Migration, Script } from '../model.js';
 import { loadCallbacks, type Callback } from './callbacks.js';
-import { parseFileName, type ParsedName } from './filenames.js';
-import { parseMigrationFile, parseUndoFile } from './parse.js';
+import type { ParsedName } from './filenames.js';
+import { classifyFileName, type Layout } from './layouts.js';
+import { parseMigrationFile, parseUndoFile, type ParseOptions } from './parse.js';
 import { loadScriptedMigration, type ModuleLoader } from './scripted.js';
 import type { Placeholders } from './placeholders.js';
 import type { SqlSyntax } from './syntax.js';
@@ -27,6 +28,8 @@ export interface LoadOptions {
   readonly placeholders?: Placeholders | undefined;
   /** Base for relative directories and for the file names shown in messages. */
   readonly cwd: string;
+  /** `migrations.layout`: how files are named (layouts.ts); `flyway` when absent. */
+  readonly layout?: Layout | undefined;
 }
 
 export interface LoadResult {
@@ -43,7 +46,7 @@ interface FoundFile {
   readonly name: ParsedName;
 }
 
-async function listFiles(dir: string, cwd: string, problems: Problem[]): Promise<FoundFile[]> {
+async function listFiles(dir: string, cwd: string, layout: Layout, problems: Problem[]): Promise<FoundFile[]> {
   const absoluteDir = path.resolve(cwd, dir);
   let entries;
   try {
@@ -62,9 +65,9 @@ async function listFiles(dir: string, cwd: string, problems: Problem[]): Promise
     if (!entry.isFile() || entry.name.startsWith('.')) continue;
     const absolute = path.join(entry.parentPath, entry.name);
     const file = path.relative(cwd, absolute) || entry.name;
-    const result = parseFileName(entry.name);
+    const result = classifyFileName(entry.name, layout);
     if (result.kind === 'invalid') {
-      problems.push({ code: 'E_FILE_NAME', message: `${file}: bad migration file name: ${result.reason}`, at: { file }, hint: 'Rename the file, or move it out of the migrations directory.' });
+      problems.push({ code: 'E_FILE_NAME', message: `${file}: bad migration file name: ${result.reason}`, at: { file }, hint: result.hint ?? 'Rename the file, or move it out of the migrations directory.' });
     } else if (result.kind === 'migration') {
       found.push({ file, absolute, name: result.name });
     }
@@ -87,17 +90,32 @@ interface Undo {
   readonly checksum: string;
 }
 
-async function loadUndos(files: ReadonlyArray<FoundFile>, syntax: SqlSyntax, problems: Problem[], placeholders?: Placeholders): Promise<Map<string, Undo>> {
+/** How each layout's files are parsed (docs/layouts.md). */
+const PARSING: Readonly<Record<Layout, ParseOptions>> = {
+  flyway: { sections: 'optional' },
+  'golang-migrate': { sections: 'refused', unwrapTransaction: true },
+  dbmate: { sections: 'required' },
+};
+
+/** What a layout calls the file that undoes a version, and the file it must pair with. */
+function orphanUndo(layout: Layout, undo: Undo, canonical: string): Problem {
+  if (layout === 'golang-migrate') {
+    return { code: 'E_FILE_NAME', message: `${undo.file} is the down of version ${canonical}, but no ${canonical}_<title>.up.sql file defines that version`, at: { file: undo.file }, hint: 'Add the matching .up.sql file (same version), or remove the down file.' };
+  }
+  return { code: 'E_FILE_NAME', message: `${undo.file} undoes version ${canonical}, but no V file defines that version`, at: { file: undo.file }, hint: `Add the V${canonical}__<description>.sql file, or remove the undo.` };
+}
+
+async function loadUndos(files: ReadonlyArray<FoundFile>, syntax: SqlSyntax, problems: Problem[], placeholders: Placeholders | undefined, layout: Layout): Promise<Map<string, Undo>> {
   const undos = new Map<string, Undo>();
   for (const found of files) {
     const canonical = found.name.version?.canonical ?? '';
     const text = await readText(found, problems);
     if (text === undefined) continue;
-    const parsed = parseUndoFile(found.file, text, syntax, placeholders);
+    const parsed = parseUndoFile(found.file, text, syntax, placeholders, PARSING[layout]);
     problems.push(...parsed.problems);
     const previous = undos.get(canonical);
     if (previous) {
-      problems.push({ code: 'E_DUPLICATE_VERSION', message: `undo of version ${canonical} is defined twice: ${previous.file} and ${found.file}`, at: { file: found.file }, hint: 'Keep one U file per version.' });
+      problems.push({ code: 'E_DUPLICATE_VERSION', message: `undo of version ${canonical} is defined twice: ${previous.file} and ${found.file}`, at: { file: found.file }, hint: layout === 'golang-migrate' ? 'Keep one .down.sql file per version.' : 'Keep one U file per version.' });
       continue;
     }
     undos.set(canonical, { file: found.file, down: parsed.down, checksum: parsed.checksum });
@@ -108,7 +126,8 @@ async function loadUndos(files: ReadonlyArray<FoundFile>, syntax: SqlSyntax, pro
 /** Reads and parses every migration in `options.dirs`. Missing directories read as empty. */
 export async function loadMigrations(options: LoadOptions): Promise<LoadResult> {
   const problems: Problem[] = [];
-  const files = (await Promise.all(options.dirs.map((dir) => listFiles(dir, options.cwd, problems)))).flat();
+  const layout = options.layout ?? 'flyway';
+  const files = (await Promise.all(options.dirs.map((dir) => listFiles(dir, options.cwd, layout, problems)))).flat();
   const scripts = files.filter((f) => f.name.role === 'script');
   const scripted: Migration[] = [];
   for (const found of scripts) {
@@ -122,13 +141,13 @@ export async function loadMigrations(options: LoadOptions): Promise<LoadResult> 
     problems.push(...loaded.problems);
     if (loaded.migration) scripted.push(loaded.migration);
   }
-  const undos = await loadUndos(files.filter((f) => f.name.role === 'undo'), options.syntax, problems, options.placeholders);
+  const undos = await loadUndos(files.filter((f) => f.name.role === 'undo'), options.syntax, problems, options.placeholders, layout);
   const migrations: Migration[] = [];
   const paired = new Set<string>();
   for (const found of files.filter((f) => f.name.role === 'versioned' || f.name.role === 'repeatable')) {
     const text = await readText(found, problems);
     if (text === undefined) continue;
-    const parsed = parseMigrationFile(found.file, text, options.syntax, options.placeholders);
+    const parsed = parseMigrationFile(found.file, text, options.syntax, options.placeholders, PARSING[layout]);
     problems.push(...parsed.problems);
     const version = found.name.version;
     const undo = version ? undos.get(version.canonical) : undefined;
@@ -152,9 +171,7 @@ export async function loadMigrations(options: LoadOptions): Promise<LoadResult> 
     }));
   }
   for (const [canonical, undo] of undos) {
-    if (!paired.has(canonical)) {
-      problems.push({ code: 'E_FILE_NAME', message: `${undo.file} undoes version ${canonical}, but no V file defines that version`, at: { file: undo.file }, hint: `Add the V${canonical}__<description>.sql file, or remove the undo.` });
-    }
+    if (!paired.has(canonical)) problems.push(orphanUndo(layout, undo, canonical));
   }
   const callbacks = await loadCallbacks(options, problems);
   // Scripted ones join in file-name order, as if they had been read in the same loop.

@@ -21,6 +21,25 @@ export interface ParsedFile {
   readonly problems: ReadonlyArray<Problem>;
 }
 
+/**
+ * How a file's layout shapes it (docs/layouts.md). The defaults are migrator's own (flyway) rules.
+ */
+export interface ParseOptions {
+  /**
+   * `optional` (flyway): a file without `-- migrate:` markers is all up. `required` (dbmate): a file
+   * must have `-- migrate:up`. `refused` (a golang-migrate `.up.sql`): markers are an error, since
+   * golang-migrate would run every line of the file, down section included.
+   */
+  readonly sections?: 'optional' | 'required' | 'refused';
+  /**
+   * golang-migrate runs a file as it is, in no transaction of its own, so its files often wrap
+   * themselves in `BEGIN; ... COMMIT;` (github.com/mattes/migrate/issues/274). With this set, such an
+   * outer pair is dropped and the statements between run in migrator's transaction, with the history
+   * row, as any other migration. Checksums stay those of the raw file.
+   */
+  readonly unwrapTransaction?: boolean;
+}
+
 interface ScriptInput {
   readonly file: string;
   readonly section: Pick<Section, 'text' | 'line' | 'options'>;
@@ -32,6 +51,7 @@ interface ScriptInput {
   readonly fileDirectives: MutableDirectives;
   /** What a section inherits from the file header (transaction mode, timeout). */
   readonly inherited?: Pick<Directives, 'transaction' | 'timeoutMs'>;
+  readonly unwrapTransaction?: boolean | undefined;
 }
 
 /** Parses one section into a Script, reading its header directives into `input.fileDirectives` or its own. */
@@ -48,7 +68,7 @@ function buildScript(input: ScriptInput): { script: Script; problems: Problem[] 
   // Rendered after the scan and apart from the checksum, which stays that of the raw text.
   const rendered = renderStatements(scan.statements, input.placeholders, syntax, file);
   problems.push(...rendered.problems);
-  const statements = rendered.statements;
+  const statements = directives.transaction && input.unwrapTransaction ? unwrapTransaction(rendered.statements) : rendered.statements;
   if (directives.transaction) problems.push(...transactionControl(file, statements));
   const special = statements.filter((s) => isNonTransactional(s.sql, syntax));
   let transactional = directives.transaction;
@@ -86,22 +106,42 @@ function transactionControl(file: string, statements: ReadonlyArray<Statement>):
     }));
 }
 
+const OPENS_TRANSACTION = /^(?:begin(?: (?:transaction|work|immediate|deferred|exclusive))?|start transaction)$/i;
+const ENDS_TRANSACTION = /^(?:commit|end)(?: (?:work|transaction))?$/i;
+
+/**
+ * The statements without an outer `BEGIN; ... COMMIT;` pair, when the file is exactly wrapped in
+ * one (first and last statement, nothing else controlling the transaction); otherwise unchanged,
+ * so that anything else is still refused by {@link transactionControl}.
+ */
+export function unwrapTransaction(statements: ReadonlyArray<Statement>): ReadonlyArray<Statement> {
+  const flat = (s: Statement | undefined): string => (s?.sql ?? '').replace(/\s+/g, ' ').trim();
+  if (statements.length < 2 || !OPENS_TRANSACTION.test(flat(statements[0])) || !ENDS_TRANSACTION.test(flat(statements.at(-1)))) return statements;
+  const inner = statements.slice(1, -1);
+  return inner.some((s) => TRANSACTION_CONTROL.test(flat(s))) ? statements : inner;
+}
+
 /** A short single-line excerpt of a statement for messages. */
 export function excerpt(sql: string, max = 60): string {
   const flat = sql.replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
-/** Parses a V (or dbmate-style sectioned) file. */
-export function parseMigrationFile(file: string, raw: string, syntax: SqlSyntax, placeholders?: Placeholders): ParsedFile {
+/** Parses a V (or dbmate-style sectioned) file, or a golang-migrate `.up.sql` file (see {@link ParseOptions}). */
+export function parseMigrationFile(file: string, raw: string, syntax: SqlSyntax, placeholders?: Placeholders, options: ParseOptions = {}): ParsedFile {
   const text = normaliseText(raw);
   const split = splitSections(text, file);
-  const problems: Problem[] = [...split.problems];
+  const layout = layoutProblems(file, split, options);
+  // Sections where the layout refuses them: that one error says it all; what the sections
+  // themselves get wrong (no up, a repeated marker, a statement above the first) would only
+  // contradict it, since the fix is to remove every "-- migrate:" section line.
+  const sectionsRefused = options.sections === 'refused' && layout.length > 0;
+  const problems: Problem[] = sectionsRefused ? layout : [...split.problems, ...layout];
   const fileDirectives = emptyDirectives();
   let inherited: Pick<Directives, 'transaction' | 'timeoutMs'> = { transaction: true, timeoutMs: undefined };
   const build = (section: Section | undefined, scope: DirectiveScope): Script | undefined => {
     if (!section) return undefined;
-    const result = buildScript({ file, section, syntax, placeholders, scope, fileDirectives, inherited });
+    const result = buildScript({ file, section, syntax, placeholders, scope, fileDirectives, inherited, unwrapTransaction: options.unwrapTransaction });
     problems.push(...result.problems);
     return result.script;
   };
@@ -109,14 +149,16 @@ export function parseMigrationFile(file: string, raw: string, syntax: SqlSyntax,
   if (header) {
     const headerScript = build(header, 'file');
     const stray = headerScript?.statements[0];
-    if (stray) problems.push({ code: 'E_PARSE', message: `${file}:${stray.line}: statement before the first "-- migrate:" section`, at: { file, line: stray.line }, hint: 'Move it below "-- migrate:up".' });
+    if (stray && !sectionsRefused) problems.push({ code: 'E_PARSE', message: `${file}:${stray.line}: statement before the first "-- migrate:" section`, at: { file, line: stray.line }, hint: 'Move it below "-- migrate:up".' });
     inherited = { transaction: fileDirectives.transaction, timeoutMs: fileDirectives.timeoutMs };
   }
   const upSection = split.sections.find((s) => s.kind === 'up');
   const up = build(upSection, 'file') ?? Object.freeze({ file, statements: [], transactional: true, timeoutMs: undefined });
-  const downSection = split.sections.find((s) => s.kind === 'down');
+  // Where sections are refused (reported above), none is read as a down or verify: one error, not three.
+  const sectioned = options.sections !== 'refused';
+  const downSection = sectioned ? split.sections.find((s) => s.kind === 'down') : undefined;
   const down = build(downSection, 'section');
-  const verify = build(split.sections.find((s) => s.kind === 'verify'), 'section');
+  const verify = build(sectioned ? split.sections.find((s) => s.kind === 'verify') : undefined, 'section');
   // The down section is checksummed apart: fixing a broken rollback is not drift of what was applied.
   const upText = downSection ? split.sections.filter((s) => s !== downSection).map((s) => s.text).join('\n') : text;
   return {
@@ -130,9 +172,22 @@ export function parseMigrationFile(file: string, raw: string, syntax: SqlSyntax,
   };
 }
 
-/** Parses a U (undo) file: all of it is the down script. */
-export function parseUndoFile(file: string, raw: string, syntax: SqlSyntax, placeholders?: Placeholders): { readonly down: Script; readonly checksum: string; readonly problems: ReadonlyArray<Problem> } {
+/** The problems of a file's sections under its layout's rule ({@link ParseOptions.sections}). */
+function layoutProblems(file: string, split: ReturnType<typeof splitSections>, options: ParseOptions): Problem[] {
+  if (options.sections === 'required' && !split.marked) {
+    return [{ code: 'E_PARSE', message: `${file} has no "-- migrate:up" line: a dbmate migration holds its statements in "-- migrate:up" and "-- migrate:down" sections`, at: { file, line: 1 }, hint: 'Add a "-- migrate:up" line before the forward statements (and "-- migrate:down" before the revert), as "dbmate new" writes them.' }];
+  }
+  const marker = options.sections === 'refused' ? split.sections.find((s) => s.kind !== 'header') : undefined;
+  if (marker && split.marked) {
+    const line = marker.line - 1;
+    return [{ code: 'E_PARSE', message: `${file}:${line}: "-- migrate:${marker.kind}" sections are not part of the golang-migrate layout: golang-migrate would run every line of this file`, at: { file, line }, hint: 'Put the revert in the matching <version>_<title>.down.sql file and remove the "-- migrate:" section lines.' }];
+  }
+  return [];
+}
+
+/** Parses a U (undo) file, or a golang-migrate `.down.sql` file: all of it is the down script. */
+export function parseUndoFile(file: string, raw: string, syntax: SqlSyntax, placeholders?: Placeholders, options: Pick<ParseOptions, 'unwrapTransaction'> = {}): { readonly down: Script; readonly checksum: string; readonly problems: ReadonlyArray<Problem> } {
   const text = normaliseText(raw);
-  const result = buildScript({ file, section: { text, line: 1, options: '' }, syntax, placeholders, scope: 'section', fileDirectives: emptyDirectives() });
+  const result = buildScript({ file, section: { text, line: 1, options: '' }, syntax, placeholders, scope: 'section', fileDirectives: emptyDirectives(), unwrapTransaction: options.unwrapTransaction });
   return { down: result.script, checksum: checksumOf(text), problems: result.problems };
 }

@@ -20,7 +20,7 @@ export interface Section {
 const MARKER = /^--\s*migrate:(up|down|verify)\b(.*)$/;
 
 /** Finds the sections of a normalised (LF-only) file. Reports duplicate markers as problems. */
-export function splitSections(text: string, file: string): { readonly sections: Section[]; readonly problems: Problem[] } {
+export function splitSections(text: string, file: string): { readonly sections: Section[]; readonly problems: Problem[]; readonly marked: boolean } {
   const lines = text.split('\n');
   const sections: Section[] = [];
   const problems: Problem[] = [];
@@ -40,9 +40,9 @@ export function splitSections(text: string, file: string): { readonly sections: 
   });
   close(lines.length);
   const hasMarkers = sections.length > 1;
-  if (!hasMarkers) return { sections: [{ kind: 'up', text, line: 1, options: '' }], problems };
+  if (!hasMarkers) return { sections: [{ kind: 'up', text, line: 1, options: '' }], problems, marked: false };
   if (!sections.some((s) => s.kind === 'up')) {
     problems.push({ code: 'E_PARSE', message: `${file} has "-- migrate:" sections but no "-- migrate:up"`, at: { file, line: 1 }, hint: 'Add a "-- migrate:up" line before the forward statements.' });
   }
-  return { sections, problems };
+  return { sections, problems, marked: true };
 }

@@ -9,8 +9,9 @@
  * ../other/V9__y.sql h1:...
  * ```
  *
- * One line per migration file (everything {@link parseFileName} classifies as a migration: V, U, R,
- * SQL and scripts) across all configured directories, its path relative to the first directory with
+ * One line per migration file (everything {@link classifyFileName} classifies as a migration under
+ * the configured layout: V, U, R, SQL and scripts; golang-migrate `.up.sql` and `.down.sql`; dbmate
+ * files) across all configured directories, its path relative to the first directory with
  * `/` separators, sorted by path (UTF-16 code units, so every platform agrees). A file is hashed over
  * its text normalised like checksums ({@link normaliseText}: BOM stripped, CRLF -> LF), so Windows and
  * Linux checkouts agree.
@@ -27,7 +28,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { MigratorError, type Problem } from '../errors.js';
 import { normaliseText } from './checksum.js';
-import { parseFileName } from './filenames.js';
+import { classifyFileName, type Layout } from './layouts.js';
 
 /** The file's name, in the first migrations directory. */
 export const SUM_FILE_NAME = 'migrator.sum';
@@ -243,9 +244,10 @@ export function sumEntryPath(dirs: ReadonlyArray<string>, cwd: string, absolute:
  * Lists and reads every migration file of `dirs` (relative to `cwd` or absolute), as computeSum
  * wants them. Files the loader skips are skipped the same way (dot files, misnamed files, anything
  * not a migration); a file reached through two configured directories counts once; a directory that
- * does not exist reads as empty (the loader reports it). Throws E_FILE_READ when something cannot be read.
+ * does not exist reads as empty (the loader reports it). `layout` is `migrations.layout` (default
+ * `flyway`). Throws E_FILE_READ when something cannot be read.
  */
-export async function readSumInputs(dirs: ReadonlyArray<string>, cwd: string): Promise<SumInput[]> {
+export async function readSumInputs(dirs: ReadonlyArray<string>, cwd: string, layout: Layout = 'flyway'): Promise<SumInput[]> {
   const seen = new Set<string>();
   const inputs: SumInput[] = [];
   for (const dir of dirs) {
@@ -258,7 +260,7 @@ export async function readSumInputs(dirs: ReadonlyArray<string>, cwd: string): P
       throw new MigratorError('E_FILE_READ', `cannot read migrations directory ${dir}: ${(error as Error).message}`, { cause: error, at: { file: dir }, hint: 'Check the path and its permissions.' });
     }
     for (const entry of entries) {
-      if (!entry.isFile() || entry.name.startsWith('.') || parseFileName(entry.name).kind !== 'migration') continue;
+      if (!entry.isFile() || entry.name.startsWith('.') || classifyFileName(entry.name, layout).kind !== 'migration') continue;
       const absolute = path.join(entry.parentPath, entry.name);
       if (seen.has(absolute)) continue;
       seen.add(absolute);
@@ -293,7 +295,7 @@ export async function sumFileExists(dirs: ReadonlyArray<string>, cwd: string): P
  * one is not failed for it. Use {@link sumFileExists} to tell "matches" from "absent" (for example
  * to print a note, or to require the file in CI).
  */
-export async function checkSum(dirs: ReadonlyArray<string>, cwd: string): Promise<Problem[]> {
+export async function checkSum(dirs: ReadonlyArray<string>, cwd: string, layout: Layout = 'flyway'): Promise<Problem[]> {
   const file = sumPath(dirs, cwd);
   const shown = path.relative(cwd, file) || SUM_FILE_NAME;
   let expected: string;
@@ -305,7 +307,7 @@ export async function checkSum(dirs: ReadonlyArray<string>, cwd: string): Promis
   }
   let inputs: SumInput[];
   try {
-    inputs = await readSumInputs(dirs, cwd);
+    inputs = await readSumInputs(dirs, cwd, layout);
   } catch (error) {
     if (!(error instanceof MigratorError)) throw error;
     return [{ code: error.code, message: error.message, ...(error.hint === undefined ? {} : { hint: error.hint }), ...(error.at === undefined ? {} : { at: error.at }) }];

@@ -1,0 +1,4 @@
+/** `migrate import --from <tool>` on SQLite: every tool that runs there (see import-cycle.ts). */
+import { describeImportCycles } from './import-cycle.js';
+
+await describeImportCycles('sqlite');
