@@ -12,6 +12,7 @@ import { registerConfig } from './commands/config.js';
 import { registerCreate } from './commands/create.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerDown } from './commands/down.js';
+import { registerGraph } from './commands/graph.js';
 import { registerHash } from './commands/hash.js';
 import { registerImport } from './commands/import.js';
 import { registerLint } from './commands/lint.js';
@@ -107,6 +108,7 @@ export function buildProgram(io: CliIO, argv: ReadonlyArray<string>, lifecycle: 
   registerHash(program, env);
   registerImport(program, env);
   registerLint(program, env);
+  registerGraph(program, env);
   registerUnlock(program, env);
   registerDoctor(program, env);
   registerAudit(program, env);
