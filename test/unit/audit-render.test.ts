@@ -60,6 +60,22 @@ describe('renderAudit', () => {
     ]);
   });
 
+  it('lists the recovery points of the runs below the table, when any was recorded', () => {
+    const lsn = row(1, '', { detail: JSON.stringify({ direction: 'up', recoveryPoint: { kind: 'wal_lsn', value: '1/5904CDE8', detail: 'PostgreSQL WAL LSN 1/5904CDE8: ...' } }) });
+    const none = row(2, lsn.hash, { fromVersion: '2', toVersion: '3', detail: JSON.stringify({ recoveryPoint: { kind: 'none', value: null, detail: 'no log position' } }) });
+    const edited = row(3, none.hash, { detail: 'edited by hand' });
+    const { output, lines } = capture();
+    renderAudit([lsn, none, edited], 'db', output);
+    expect(lines.slice(-3)).toEqual([
+      'Recovery points (the database just before each run; docs/backup.md):',
+      '  ID  AT                    FROM -> TO   KIND     VALUE',
+      '  1   2026-03-10 11:00:00Z  (none) -> 2  wal_lsn  1/5904CDE8',
+    ]);
+    const plain = capture();
+    renderAudit([none], 'db', plain.output);
+    expect(plain.lines.join('\n')).not.toContain('Recovery points');
+  });
+
   it('gives JSON with the detail parsed, or as text when it is not JSON', () => {
     expect(auditRowJson(row(1, ''))).toMatchObject({ id: 1, detail: { direction: 'up', reason: 'CHG-1 release' } });
     expect(auditRowJson(row(1, '', { detail: 'edited by hand' }))).toMatchObject({ detail: 'edited by hand' });

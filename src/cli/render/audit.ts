@@ -58,6 +58,23 @@ export function renderAudit(rows: ReadonlyArray<StoredAuditEntry>, target: strin
     row.outcome, row.durationMs === null ? '' : formatMs(row.durationMs), reasonOf(row),
   ]);
   for (const line of table([header, ...lines])) output.line(line);
+  const points = rows.flatMap((row) => {
+    const point = recoveryPointOf(row);
+    return point === undefined ? [] : [[String(row.id), row.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), change(row), point.kind, point.value]];
+  });
+  if (points.length === 0) return;
+  // What an operator restoring "to just before that run" needs, without digging in the detail JSON.
+  output.line();
+  output.line('Recovery points (the database just before each run; docs/backup.md):');
+  for (const line of table([['ID', 'AT', 'FROM -> TO', 'KIND', 'VALUE'], ...points])) output.line(`  ${line}`);
+}
+
+/** The recovery point a `run.started` row's detail records, when it names one. */
+function recoveryPointOf(row: StoredAuditEntry): { kind: string; value: string } | undefined {
+  if (row.event !== 'run.started') return undefined;
+  const point = (parseDetail(row.detail) as { recoveryPoint?: { kind?: unknown; value?: unknown } } | null)?.recoveryPoint;
+  if (typeof point?.kind !== 'string' || point.kind === 'none' || typeof point.value !== 'string') return undefined;
+  return { kind: point.kind, value: point.value };
 }
 
 /** The verdict of `audit verify` for people. */

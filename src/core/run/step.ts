@@ -8,6 +8,7 @@ import { MigratorError } from '../errors.js';
 import type { Direction, EventSink } from '../events.js';
 import type { HistoryRow, RunContext, Script } from '../model.js';
 import type { PlanStep } from '../plan/index.js';
+import { describeId } from '../plan/files.js';
 import type { Capabilities, Driver } from '../ports.js';
 import type { AuditChain } from './audit.js';
 import type { FaultHook } from './faults.js';
@@ -156,7 +157,7 @@ function verifiedPrefix(step: PlanStep): Progress {
   if (from === 0) return { applied: 0, hash: null };
   const hash = prefixHash(step.script.statements.slice(0, from));
   if (from > step.script.statements.length || hash !== step.resume?.appliedHash) {
-    throw new MigratorError('E_FAILED_MIGRATION', `cannot resume ${step.migration.id}: the first ${from} statements of ${step.script.file} are not the ones that were applied`, {
+    throw new MigratorError('E_FAILED_MIGRATION', `cannot resume ${describeId(step.migration.id)}: the first ${from} statements of ${step.script.file} are not the ones that were applied`, {
       at: { file: step.script.file },
       hint: 'Only statements after the failed one may change before a resume. Restore the applied statements as they were, or fix the database by hand and run "migrate repair".',
       details: { version: step.migration.id, statementsApplied: from },
@@ -177,7 +178,7 @@ async function resumeProgress(step: PlanStep, deps: StepDeps): Promise<Progress>
   if (!flight || flight.index !== progress.applied || !statement) return progress;
   const leftovers = await deps.driver.leftovers();
   if (leftovers.length > 0) {
-    throw new MigratorError('E_FAILED_MIGRATION', `cannot resume ${step.migration.id}: statement ${flight.index + 1} was cut off half-way and left objects behind`, {
+    throw new MigratorError('E_FAILED_MIGRATION', `cannot resume ${describeId(step.migration.id)}: statement ${flight.index + 1} was cut off half-way and left objects behind`, {
       at: { file: step.script.file, line: statement.line },
       hint: `${leftovers.join(' ')} Then run "migrate up --resume" again.`,
       details: { version: step.migration.id, leftovers },
@@ -202,7 +203,7 @@ async function scriptBatches(step: PlanStep, deps: StepDeps): Promise<BatchState
   }
   const checkpoints = await deps.driver.readCheckpoints(id);
   if (checkpoints.length === 0) {
-    throw new MigratorError('E_FAILED_MIGRATION', `cannot resume ${id}: ${step.script.file} is a scripted migration without a ctx.batch checkpoint, and such a script runs whole or not at all`, {
+    throw new MigratorError('E_FAILED_MIGRATION', `cannot resume ${describeId(id)}: ${step.script.file} is a scripted migration without a ctx.batch checkpoint, and such a script runs whole or not at all`, {
       at: { file: step.script.file },
       hint: `Undo or finish its work by hand, then run "migrate repair --version ${id} --as rolled-back" (so "migrate up" runs it again) or "--as applied".`,
       details: { version: id },
