@@ -6,7 +6,7 @@
  */
 import { MigratorError } from './errors.js';
 import type { HistoryRow } from './model.js';
-import type { BatchCheckpoint, ChainedAuditEntry, RecordedSchema } from './ports.js';
+import type { AuditFilter, BatchCheckpoint, ChainedAuditEntry, RecordedSchema } from './ports.js';
 
 export const TABLES = Object.freeze({
   meta: 'migrator_meta',
@@ -39,6 +39,41 @@ export const PROGRESS_COLUMNS = Object.freeze({
   version: 'version', name: 'name', table: 'table_name', key: 'key_column', lastKey: 'last_key', rows: 'rows_done', batches: 'batches',
   runId: 'run_id', updatedAt: 'updated_at', finishedAt: 'finished_at',
 } as const satisfies Record<keyof BatchCheckpoint, string>);
+
+/** How an engine spells what `auditQuery` writes. */
+export interface AuditSpelling {
+  /** The placeholder of the `n`-th bound value (1-based): `$1`, or `?`. */
+  readonly param: (n: number) => string;
+  /** A column as written in SQL (quoted where the engine needs it); as it is by default. */
+  readonly column?: (name: string) => string;
+  /**
+   * The `at` column as compared. Times are ISO-8601 text and must compare in byte order: true of
+   * a binary collation (MySQL's utf8mb4_bin, SQLite's BINARY); PostgreSQL says `COLLATE "C"`.
+   */
+  readonly at?: string;
+}
+
+/**
+ * The engine-neutral part of `Driver.readAudit`: the WHERE clause (empty without a filter) and its
+ * values, and the ORDER BY / LIMIT tail. With `newest`, rows come newest first: reverse them.
+ */
+export function auditQuery(filter: AuditFilter, spelling: AuditSpelling): { readonly where: string; readonly values: Array<string | number>; readonly tail: string; readonly newest: boolean } {
+  const values: Array<string | number> = [];
+  const column = spelling.column ?? ((name: string) => name);
+  const next = (value: string | number): string => spelling.param(values.push(value));
+  const clauses: string[] = [];
+  if (filter.since !== undefined) clauses.push(`${spelling.at ?? column(AUDIT_COLUMNS.at)} >= ${next(filter.since)}`);
+  if (filter.version !== undefined) {
+    const { version, fromVersion, toVersion } = AUDIT_COLUMNS;
+    clauses.push(`(${[version, fromVersion, toVersion].map((c) => `${column(c)} = ${next(filter.version as string)}`).join(' OR ')})`);
+  }
+  if (filter.actor !== undefined) clauses.push(`${column(AUDIT_COLUMNS.actor)} = ${next(filter.actor)}`);
+  if (filter.afterId !== undefined) clauses.push(`${column('id')} > ${next(filter.afterId)}`);
+  const newest = filter.newest === true && filter.limit !== undefined;
+  // The LIMIT is written out: a prepared `LIMIT ?` bound as a double is refused by some MySQL servers.
+  const limit = filter.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(filter.limit))}`;
+  return { where: clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`, values, tail: `ORDER BY ${column('id')}${newest ? ' DESC' : ''}${limit}`, newest };
+}
 
 /**
  * The unique index on migrator_audit.prev_hash (metadata format 2): at most one row follows each

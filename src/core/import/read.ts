@@ -1,11 +1,12 @@
 /**
  * Reading another tool's history table through the driver port: one SELECT, nothing created,
  * works on a read-only session. Engine-neutral: the table name is tried as written and then
- * double-quoted (PostgreSQL folds unquoted names to lower case, so Sequelize's "SequelizeMeta"
- * needs quotes there, while Liquibase's DATABASECHANGELOG exists in lower case and needs none).
+ * quoted in the driver's syntax (an engine that folds unquoted names to lower case needs quotes
+ * for Sequelize's "SequelizeMeta", while Liquibase's DATABASECHANGELOG folds to the name it has).
  */
 import { MigratorError } from '../errors.js';
 import type { Driver } from '../ports.js';
+import { quoteIdentifier } from '../source/placeholders.js';
 import type { ForeignEntry, ReadOptions, ToolReader } from './types.js';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_$]*(?:\.[A-Za-z_][A-Za-z0-9_$]*)?$/;
@@ -15,9 +16,9 @@ export function validTableName(table: string): boolean {
   return NAME.test(table);
 }
 
-function spellings(table: string): string[] {
-  const quoted = table.split('.').map((part) => `"${part}"`).join('.');
-  return quoted === table ? [table] : [table, quoted];
+/** The table as written (unquoted), then quoted the engine's way: the name exactly as spelt. */
+function spellings(table: string, driver: Driver): string[] {
+  return [table, quoteIdentifier(table, driver.syntax)];
 }
 
 /** Whether `SELECT <columns> FROM <spelled>` runs: the query reads no row, and a failure is only an answer. */
@@ -44,7 +45,7 @@ export async function readForeignHistory(driver: Driver, reader: ToolReader, tab
   const columns = reader.columns.map((column) => `${column} AS ${column}`).join(', ');
   const { telltale } = reader;
   let failure: unknown;
-  for (const spelled of spellings(table)) {
+  for (const spelled of spellings(table, driver)) {
     const sql = `SELECT ${columns} FROM ${spelled}${reader.orderBy === undefined ? '' : ` ORDER BY ${reader.orderBy}`}`;
     let rows: ReadonlyArray<Readonly<Record<string, unknown>>>;
     try {

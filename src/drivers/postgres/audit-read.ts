@@ -3,7 +3,7 @@
  * schema. A plain SELECT: works read-only, creates nothing, takes no lock.
  */
 import type { AuditFilter, StoredAuditEntry } from '../../core/ports.js';
-import { AUDIT_COLUMNS, TABLES } from '../../core/metadata.js';
+import { AUDIT_COLUMNS, TABLES, auditQuery } from '../../core/metadata.js';
 import { existing } from './metadata.js';
 import type { Params, PgSession } from './session.js';
 
@@ -11,30 +11,13 @@ import type { Params, PgSession } from './session.js';
 const NUMERIC = new Set(['duration_ms']);
 const SELECT = ['id::float8 AS "id"', ...Object.entries(AUDIT_COLUMNS).map(([field, column]) => `${column}${NUMERIC.has(column) ? '::float8' : ''} AS "${field}"`)].join(', ');
 
-/** The WHERE clause and its parameters for `filter`. */
-function where(filter: AuditFilter): { readonly sql: string; readonly params: Params } {
-  const params: Array<string | number> = [];
-  const next = (value: string | number): string => `$${params.push(value)}`;
-  const clauses: string[] = [];
-  // "C": byte order, so ISO-8601 texts compare as the times they spell, whatever the collation.
-  if (filter.since !== undefined) clauses.push(`at COLLATE "C" >= ${next(filter.since)}`);
-  if (filter.version !== undefined) {
-    const version = next(filter.version);
-    clauses.push(`(version = ${version} OR from_version = ${version} OR to_version = ${version})`);
-  }
-  if (filter.actor !== undefined) clauses.push(`actor = ${next(filter.actor)}`);
-  if (filter.afterId !== undefined) clauses.push(`id > ${next(filter.afterId)}`);
-  return { sql: clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`, params };
-}
-
 /** Implements `Driver.readAudit`: `[]` when the audit table does not exist. */
 export async function readAudit(session: PgSession, filter: AuditFilter): Promise<ReadonlyArray<StoredAuditEntry>> {
   const [exists] = await existing(session, TABLES.audit);
   if (!exists) return [];
-  const { sql, params } = where(filter);
-  const newest = filter.newest === true && filter.limit !== undefined;
-  const limit = filter.limit === undefined ? '' : `LIMIT ${Math.max(0, Math.floor(filter.limit))}`;
-  const { rows } = await session.query<StoredAuditEntry>(`SELECT ${SELECT} FROM ${session.table(TABLES.audit)} ${sql} ORDER BY id ${newest ? 'DESC' : ''} ${limit}`, params);
+  // "C": byte order, so ISO-8601 texts compare as the times they spell, whatever the collation.
+  const { where, values, tail, newest } = auditQuery(filter, { param: (n) => `$${n}`, at: 'at COLLATE "C"' });
+  const { rows } = await session.query<StoredAuditEntry>(`SELECT ${SELECT} FROM ${session.table(TABLES.audit)} ${where} ${tail}`, values as Params);
   return newest ? rows.reverse() : rows;
 }
 

@@ -292,6 +292,18 @@ export async function up(ctx) {
     expect(await counts(target)).toEqual({ once: ROWS, other: 0 });
   });
 
+  it('refuses to resume a scripted migration that failed before starting any job: it has no checkpoint', async ({ onTestFinished }) => {
+    const project = new Project({ onTestFinished });
+    project.write('V1__items.sql', 'CREATE TABLE items (id INT NOT NULL PRIMARY KEY, n INT NOT NULL DEFAULT 0);\n');
+    project.write('V2__early.mjs', `export const transaction = false;\nexport async function up(ctx) {\n  await ctx.sql\`UPDATE itemz SET n = 1\`;\n}\n`);
+    const target = await createTarget(sqlite, project, 'batch no checkpoint', { onTestFinished });
+    expect((await project.run(['up', '--url', target.url])).code).toBe(EXIT.migrationFailed);
+    const resumed = await project.run(['up', '--resume', '--url', target.url]);
+    expect(resumed.code, resumed.stderr).toBe(EXIT.stateDisagrees);
+    expect(resumed.stderr).toContain('error[E_FAILED_MIGRATION]: cannot resume version 2: migrations/V2__early.mjs is a scripted migration without a ctx.batch checkpoint');
+    expect(resumed.stderr).toContain('migrate repair --version 2 --as rolled-back');
+  });
+
   it('refuses bad options with the option named, before any batch', async ({ onTestFinished }) => {
     const project = new Project({ onTestFinished });
     project.write('V1__items.sql', 'CREATE TABLE items (id INT NOT NULL PRIMARY KEY, n INT NOT NULL DEFAULT 0);\nINSERT INTO items (id) VALUES (1), (2), (3);\n');
