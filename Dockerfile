@@ -4,7 +4,7 @@
 #   docker run --rm -v "$PWD/migrations:/migrations" -e DATABASE_URL migrator up
 # docs/installation.md#docker has the other layouts (whole project, config file, SQLite, create).
 
-# --- build: compile TypeScript and the better-sqlite3 native module -------------------------------
+# --- build: compile and bundle the TypeScript, and the better-sqlite3 native module --------------
 FROM node:20-bookworm-slim AS build
 
 # better-sqlite3 compiles from source when no prebuilt binary matches the platform.
@@ -15,6 +15,7 @@ RUN apt-get update \
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY scripts ./scripts
 COPY bin ./bin
 
 # npm ci runs the prepare script (the build) too; the explicit build keeps the step obvious. Then

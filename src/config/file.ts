@@ -4,8 +4,10 @@
  * Unknown keys are errors: a misspelt key silently ignored is a production incident waiting.
  * Shared keys sit at the top; `environments:` holds one isolated block per environment.
  */
+import fs from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+// zod/mini: see schema.ts.
+import * as z from 'zod/mini';
 import { MigratorError } from '../core/errors.js';
 import { LAYOUTS } from '../core/source/layouts.js';
 import { parseDuration } from '../core/source/directives.js';
@@ -13,44 +15,41 @@ import { interpolate } from './interpolate.js';
 import { placeholderDeclarations, placeholdersFileSchema } from './placeholders.js';
 import type { ConfigKey, PasswordSource, RawValue } from './keys.js';
 import type { Layer } from './layers.js';
+import './zod-messages.js';
 
 const HOOK_KEYS = ['beforeMigrate', 'beforeEachMigrate', 'afterEachMigrate', 'afterMigrate', 'afterMigrateError'] as const;
 
-const duration = z.union([z.string(), z.number().nonnegative()]);
+const duration = z.union([z.string(), z.number().check(z.nonnegative())]);
+const nonEmpty = z.string().check(z.minLength(1));
 const password = z.union([
   z.string(),
-  z.object({ file: z.string().min(1) }).strict(),
-  z.object({ command: z.string().min(1), timeout: duration.optional() }).strict(),
+  z.strictObject({ file: nonEmpty }),
+  z.strictObject({ command: nonEmpty, timeout: z.optional(duration) }),
 ]);
 
 /** `hooks.<name>`: a shell command (docs/callbacks.md). */
-const hookCommands = Object.fromEntries(HOOK_KEYS.map((name) => [name, z.string().min(1).optional()])) as Record<(typeof HOOK_KEYS)[number], z.ZodOptional<z.ZodString>>;
+const hookCommands = Object.fromEntries(HOOK_KEYS.map((name) => [name, z.optional(nonEmpty)])) as Record<(typeof HOOK_KEYS)[number], z.ZodMiniOptional<z.ZodMiniString>>;
 
-const blockSchema = z
-  .object({
-    url: z.string().min(1).optional(),
-    password: password.optional(),
-    migrations: z.object({ dirs: z.array(z.string().min(1)).min(1).optional(), layout: z.enum(LAYOUTS).optional() }).strict().optional(),
-    order: z.enum(['strict', 'allow-out-of-order']).optional(),
-    lock: z.object({ timeout: duration.optional(), strategy: z.enum(['advisory', 'table']).optional() }).strict().optional(),
-    execution: z
-      .object({ lockTimeout: duration.optional(), statementTimeout: duration.optional(), lockRetries: z.number().int().min(0).max(100).optional() })
-      .strict()
-      .optional(),
-    actor: z.string().min(1).optional(),
-    log: z.object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional() }).strict().optional(),
-    protected: z.boolean().optional(),
-    rollback: z.enum(['enabled', 'disabled']).optional(),
-    backup: z.object({ command: z.string().min(1).optional(), timeout: duration.optional() }).strict().optional(),
-    hooks: z.object({ ...hookCommands, module: z.string().min(1).optional(), timeout: duration.optional() }).strict().optional(),
-    rehearsal: z.object({ scratchUrl: z.string().min(1).optional() }).strict().optional(),
-    placeholders: placeholdersFileSchema.optional(),
-    metrics: z.object({ file: z.string().min(1).optional(), pushgateway: z.string().min(1).optional(), port: z.number().int().min(0).max(65535).optional() }).strict().optional(),
-    roles: z.object({ reader: z.array(z.string().min(1)).optional(), deployer: z.array(z.string().min(1)).optional(), admin: z.array(z.string().min(1)).optional() }).strict().optional(),
-  })
-  .strict();
+const blockSchema = z.strictObject({
+  url: z.optional(nonEmpty),
+  password: z.optional(password),
+  migrations: z.optional(z.strictObject({ dirs: z.optional(z.array(nonEmpty).check(z.minLength(1))), layout: z.optional(z.enum(LAYOUTS)) })),
+  order: z.optional(z.enum(['strict', 'allow-out-of-order'])),
+  lock: z.optional(z.strictObject({ timeout: z.optional(duration), strategy: z.optional(z.enum(['advisory', 'table'])) })),
+  execution: z.optional(z.strictObject({ lockTimeout: z.optional(duration), statementTimeout: z.optional(duration), lockRetries: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(100))) })),
+  actor: z.optional(nonEmpty),
+  log: z.optional(z.strictObject({ level: z.optional(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])) })),
+  protected: z.optional(z.boolean()),
+  rollback: z.optional(z.enum(['enabled', 'disabled'])),
+  backup: z.optional(z.strictObject({ command: z.optional(nonEmpty), timeout: z.optional(duration) })),
+  hooks: z.optional(z.strictObject({ ...hookCommands, module: z.optional(nonEmpty), timeout: z.optional(duration) })),
+  rehearsal: z.optional(z.strictObject({ scratchUrl: z.optional(nonEmpty) })),
+  placeholders: z.optional(placeholdersFileSchema),
+  metrics: z.optional(z.strictObject({ file: z.optional(nonEmpty), pushgateway: z.optional(nonEmpty), port: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(65535))) })),
+  roles: z.optional(z.strictObject({ reader: z.optional(z.array(nonEmpty)), deployer: z.optional(z.array(nonEmpty)), admin: z.optional(z.array(nonEmpty)) })),
+});
 
-const fileSchema = blockSchema.extend({ environments: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'environment names use letters, digits, _ . -'), blockSchema).optional() }).strict();
+const fileSchema = z.strictObject({ ...blockSchema.shape, environments: z.optional(z.record(z.string().check(z.regex(/^[A-Za-z0-9_.-]+$/, 'environment names use letters, digits, _ . -')), blockSchema)) });
 
 type Block = z.infer<typeof blockSchema>;
 
@@ -100,8 +99,32 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return issue.message;
 }
 
+/**
+ * Whether `cwd` may hold a config file, answered without loading cosmiconfig (~20 ms of every
+ * start-up): no search place exists, a package.json has no "migrator" key, and nothing cosmiconfig
+ * reads as its own meta configuration (package.json "cosmiconfig", package.yaml, .config/) is
+ * there. Anything unexpected answers yes, and cosmiconfig decides, with its own errors.
+ */
+function mayHoldConfig(cwd: string): boolean {
+  const others = [...SEARCH_PLACES.filter((place) => place !== 'package.json'), 'package.yaml', '.config'];
+  if (others.some((place) => fs.existsSync(path.join(cwd, place)))) return true;
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(cwd, 'package.json'), 'utf8');
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
+  try {
+    const manifest: unknown = JSON.parse(text);
+    return typeof manifest !== 'object' || manifest === null || Array.isArray(manifest) || 'migrator' in manifest || 'cosmiconfig' in manifest;
+  } catch {
+    return true;
+  }
+}
+
 /** Finds and validates the config file; `undefined` when there is none (and none was asked for). */
 export async function loadConfigFile(cwd: string, explicit: string | undefined): Promise<FileConfig | undefined> {
+  if (explicit === undefined && !mayHoldConfig(cwd)) return undefined;
   const { cosmiconfig } = await import('cosmiconfig');
   const explorer = cosmiconfig('migrator', { searchPlaces: SEARCH_PLACES, searchStrategy: 'none' });
   let result;

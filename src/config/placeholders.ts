@@ -5,11 +5,13 @@
  * a value and keep the kind declared at the top level), then `.env`, then the environment.
  * No `placeholders:` key at all means placeholders are off and files run as written.
  */
-import { z } from 'zod';
+// zod/mini: see schema.ts.
+import * as z from 'zod/mini';
 import { MigratorError } from '../core/errors.js';
 import { PLACEHOLDER_NAME, placeholderValueProblem, type Placeholder, type PlaceholderKind, type Placeholders } from '../core/source/placeholders.js';
 import type { PlaceholderDeclarations } from './keys.js';
 import type { Layer } from './layers.js';
+import './zod-messages.js';
 
 /** Variables named `MIGRATOR_PLACEHOLDER_<NAME>` (the name upper-cased) set a declared placeholder's value. */
 export const PLACEHOLDER_VARIABLE_PREFIX = 'MIGRATOR_PLACEHOLDER_';
@@ -18,8 +20,8 @@ const KINDS = ['identifier', 'literal', 'raw'] as const;
 
 /** `placeholders:` as a config file block writes it. */
 export const placeholdersFileSchema = z.record(
-  z.string().regex(PLACEHOLDER_NAME, 'placeholder names use letters, digits and _ (not first a digit)'),
-  z.object({ value: z.union([z.string(), z.number()]).optional(), as: z.enum(KINDS).optional() }).strict(),
+  z.string().check(z.regex(PLACEHOLDER_NAME, 'placeholder names use letters, digits and _ (not first a digit)')),
+  z.strictObject({ value: z.optional(z.union([z.string(), z.number()])), as: z.optional(z.enum(KINDS)) }),
 );
 
 /** One block's declarations, values read as text and `${env:NAME}` resolved by `text`. */

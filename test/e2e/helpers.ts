@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 
 /** The repository root, found from this file (test/e2e/helpers.ts), not from the cwd. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** The user-facing entry point: `bin/migrate`, which loads the built `dist/bin.js`. */
+/** The user-facing entry point: `bin/migrate`, which loads the built bundle `dist/migrate.mjs`. */
 export const BIN = path.join(REPO_ROOT, 'bin', 'migrate');
 /** The example migrations shipped with the repository. */
 export const EXAMPLES_DIR = path.join(REPO_ROOT, 'migrations');

@@ -190,7 +190,7 @@ describe.concurrent('tracing to an OTLP endpoint', () => {
 
     const off = await project.run(['up'], { env: env('off.log') });
     expect(off.code, off.stderr).toBe(EXIT.ok);
-    expect(fs.readFileSync(path.join(project.dir, 'off.log'), 'utf8')).toContain('/dist/cli/session.js');
+    expect(fs.readFileSync(path.join(project.dir, 'off.log'), 'utf8')).toContain('/dist/migrate.mjs');
     expect(resolved('off.log')).toEqual([]);
 
     // The same hook sees the SDK when tracing is on, so the empty list above means something.
