@@ -38,6 +38,22 @@ export function measure(command, args, options = {}) {
   return { ms, rssMiB: Number.isFinite(rssKb) ? rssKb / 1024 : undefined, stdout: result.stdout };
 }
 
+/**
+ * {@link measure}, plus the CPU time (ms, user + system, from GNU time; `undefined` without it):
+ * on a busy machine, wall time also counts the waits for a core, CPU time does not.
+ */
+export function measureCpu(command, args, options = {}) {
+  if (!TIME) return { ...measure(command, args, options), cpuMs: undefined };
+  const started = process.hrtime.bigint();
+  const result = spawnSync(TIME, ['-f', '%M %U %S', command, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, ...options });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (result.error) throw result.error;
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status}: ${result.stderr.slice(-2000)}`);
+  const [rssKb, user, system] = (result.stderr.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
+  const cpuMs = Number.isFinite(user) && Number.isFinite(system) ? (user + system) * 1000 : undefined;
+  return { ms, rssMiB: Number.isFinite(rssKb) ? rssKb / 1024 : undefined, cpuMs, stdout: result.stdout };
+}
+
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);

@@ -6,7 +6,7 @@
 // overhead per migration, migrate's peak RSS, and a no-op `status` and `up` over the N applied
 // migrations next to `node -e 0`.
 //
-//   npm run build && node bench/overhead.mjs [--engines postgres,mysql,sqlite] [--n 100,1000] [--kinds ddl,dml] [--rounds 5]
+//   npm run build && node bench/overhead.mjs [--engines postgres,mysql,sqlite] [--n 100,1000,10000] [--kinds ddl,dml] [--rounds 3]
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,9 +15,9 @@ import { ENGINES, MIGRATE, availableEngines, formatMs, measure, median, scratchD
 const { values } = parseArgs({
   options: {
     engines: { type: 'string', default: 'postgres,mysql,sqlite' },
-    n: { type: 'string', default: '100,1000' },
+    n: { type: 'string', default: '100,1000,10000' },
     kinds: { type: 'string', default: 'ddl,dml' },
-    rounds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
     noop: { type: 'string', default: '7' },
   },
 });

@@ -82,6 +82,13 @@ export function auditQuery(filter: AuditFilter, spelling: AuditSpelling): { read
 export const AUDIT_CHAIN_INDEX = `${TABLES.audit}_prev_hash`;
 
 /**
+ * The index on migrator_history.seq: each history write reads MAX(seq), which without it scans the
+ * table, so a run over thousands of migrations slowed with each one. Not part of the format: an
+ * optimisation, made where the user may (a role that does not own the table goes without).
+ */
+export const HISTORY_SEQ_INDEX = `${TABLES.history}_seq_idx`;
+
+/**
  * Thrown by `prepareMetadata` when the index cannot be made because rows `ids` already share the
  * prev_hash `prevHash`: the chain forked before (tampering, or an old run that lost its lease).
  */

@@ -23,6 +23,13 @@ export interface Statement {
   readonly line: number;
   /** 1-based column of the statement's first character. */
   readonly column: number;
+  /**
+   * PostgreSQL `COPY ... FROM STDIN` only: the data lines that followed the statement in the file,
+   * up to the `\.` line (excluded), each with its `\n`; send them as COPY data, never as SQL. A string
+   * when the file was scanned whole; when it is streamed (source/stream.ts), an iterable of chunks
+   * that can be read once, before asking the stream for the next statement. Absent otherwise.
+   */
+  readonly copyData?: string | AsyncIterable<string> | undefined;
 }
 
 /** Directives from the comment header of a file or section (`-- migrate:...`). */
@@ -51,6 +58,27 @@ export interface Script {
    * `statements` is then empty and the executor calls it with a `ctx` instead.
    */
   readonly program?: ScriptProgram | undefined;
+  /**
+   * Set for a file too large to hold (source/streamed.ts): its statements are read from the file
+   * as they run, `statements` is empty, and this says what the loader's pass over it found.
+   */
+  readonly stream?: StreamedFile | undefined;
+}
+
+/** What the loader's pass over a streamed file found (source/streamed.ts). */
+export interface StreamedFile {
+  /** Absolute path, read again when the migration runs. */
+  readonly absolute: string;
+  readonly bytes: number;
+  /** How many statements it holds. */
+  readonly statements: number;
+  /** Every statement only reads or writes rows (INSERT, UPDATE, DELETE, COPY, ...): no DDL. */
+  readonly allData: boolean;
+}
+
+/** How many statements `script` runs: its list, or the count the loader's pass took of a streamed file. */
+export function statementCount(script: Script): number {
+  return script.stream ? script.stream.statements : script.statements.length;
 }
 
 /** A migration as found on disk, fully parsed. */

@@ -113,6 +113,16 @@ export interface BatchCheckpoint {
   readonly finishedAt: string | null;
 }
 
+/**
+ * What one DDL statement changes, as core/run/ddl-scope.ts reads it: tables and views by name,
+ * routines by name, and the triggers of tables. Names as written, unquoted, in the current schema.
+ */
+export interface DdlScope {
+  readonly tables: ReadonlyArray<string>;
+  readonly routines: ReadonlyArray<string>;
+  readonly triggersOf: ReadonlyArray<string>;
+}
+
 /** An audit row as stored: the entry plus its place in the hash chain. */
 export interface ChainedAuditEntry extends AuditEntry {
   readonly prevHash: string;
@@ -375,6 +385,17 @@ export interface Driver {
 
   /** Inserts or replaces the history row of `row.version`. */
   writeHistory(row: HistoryRow): Promise<void>;
+  /**
+   * Ends a step's transaction (opened with `begin`): writes `row` as `writeHistory` does, appends
+   * `audit` as `appendAudit` does, checks the lock as `assertLock` does, and commits, in as few
+   * round trips as the engine's protocol allows (one on PostgreSQL): the per-migration cost over
+   * running the SQL by hand (docs/performance.md). Returns `true` once committed. Returns `false`
+   * when the audit append found a row chained after `audit.prevHash` already (see `appendAudit`):
+   * the transaction is then still open, with the history row written and no audit row, for the
+   * core to re-chain, `assertLock` and `commit`. Any other failure throws, the transaction left for
+   * the core to roll back; a lost lock throws E_LOCK_LOST before anything commits.
+   */
+  commitStep(row: HistoryRow, audit: ChainedAuditEntry): Promise<boolean>;
 
   /**
    * The `ctx.batch` checkpoints of migration `version`, by name; `[]` when there are none or the
@@ -417,8 +438,11 @@ export interface Driver {
    * validity, constraints, views, routines, triggers, types), migrator's own tables excluded. Equal
    * digests mean no DDL took effect in between: after a crash, `up --resume` compares it with the
    * one recorded before the statement in flight to learn whether that statement completed.
+   * With `scope`, a driver may digest only those objects (same scope, same digest, and it changes
+   * whenever a statement of that scope takes effect): a round trip that does not grow with the
+   * schema. Without it, or where the engine has no cheaper way, the whole schema.
    */
-  schemaFingerprint(): Promise<string>;
+  schemaFingerprint(scope?: DdlScope): Promise<string>;
   /**
    * The same schema as sorted, normalised lines, one per object (`snapshotDigest` of them is the
    * fingerprint): what drift checks and rehearsals diff.

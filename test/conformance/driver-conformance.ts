@@ -255,6 +255,59 @@ function describeTransactions(open: Open): void {
     expect((await other.readState()).rows).toEqual([historyRow('1')]);
   });
 
+  it('commitStep commits the statements, the history row and the audit row together', async () => {
+    const driver = await open();
+    await driver.prepareMetadata(2);
+    await driver.execute(statement('CREATE TABLE conformance_t (id INTEGER)'));
+    await driver.tryLock(owner('run-a'));
+    await driver.begin();
+    await driver.execute(statement('INSERT INTO conformance_t (id) VALUES (7)'));
+    expect(await driver.commitStep(historyRow('1'), auditEntry('h1', ''))).toBe(true);
+    const other = await open();
+    expect(await other.queryValue('SELECT id FROM conformance_t')).toBe(7);
+    expect((await other.readState()).rows).toEqual([historyRow('1')]);
+    expect(await other.readAuditHead()).toBe('h1');
+    // The transaction is over: the next one begins afresh.
+    await driver.begin();
+    expect(await driver.commitStep(historyRow('2'), auditEntry('h2', 'h1'))).toBe(true);
+    expect(await other.readAuditHead()).toBe('h2');
+    await driver.unlock();
+  });
+
+  it('commitStep returns false when the audit chain moved, leaving the transaction open with the history row', async () => {
+    const driver = await open();
+    await driver.prepareMetadata(2);
+    await driver.execute(statement('CREATE TABLE conformance_t (id INTEGER)'));
+    await driver.tryLock(owner('run-a'));
+    await driver.appendAudit(auditEntry('h1', ''));
+    await driver.begin();
+    await driver.execute(statement('INSERT INTO conformance_t (id) VALUES (7)'));
+    expect(await driver.commitStep(historyRow('1'), auditEntry('stale', ''))).toBe(false);
+    expect(await driver.appendAudit(auditEntry('h2', 'h1'))).toBe(true);
+    await driver.assertLock();
+    await driver.commit();
+    const other = await open();
+    expect(await other.queryValue('SELECT id FROM conformance_t')).toBe(7);
+    expect((await other.readState()).rows).toEqual([historyRow('1')]);
+    expect((await other.readAudit({})).map((row) => row.hash)).toEqual(['h1', 'h2']);
+    await driver.unlock();
+  });
+
+  it('commitStep fails with E_LOCK_LOST for a session without the lock and commits nothing', async () => {
+    const driver = await open();
+    await driver.prepareMetadata(2);
+    await driver.execute(statement('CREATE TABLE conformance_t (id INTEGER)'));
+    await driver.begin();
+    await driver.execute(statement('INSERT INTO conformance_t (id) VALUES (7)'));
+    await expect(driver.commitStep(historyRow('1'), auditEntry('h1', ''))).rejects.toMatchObject({ code: 'E_LOCK_LOST' });
+    await driver.rollback();
+    const other = await open();
+    expect(await other.queryValue('SELECT count(*) FROM conformance_t')).toEqual(expect.anything());
+    expect(Number(await other.queryValue('SELECT count(*) FROM conformance_t'))).toBe(0);
+    expect((await other.readState()).rows).toEqual([]);
+    expect(await other.readAuditHead()).toBe('');
+  });
+
   it('rollback without an open transaction is a no-op', async () => {
     const driver = await open();
     await expect(driver.rollback()).resolves.toBeUndefined();
@@ -342,6 +395,27 @@ function describeStatements(open: Open): void {
     expect(await driver.queryValue('SELECT id FROM conformance_q')).toBeUndefined();
     expect(await driver.queryValue('INSERT INTO conformance_q (id) VALUES (3)')).toBeUndefined();
     expect(await driver.queryValue('SELECT id FROM conformance_q')).toBe(3);
+  });
+
+  it('schemaFingerprint(scope) changes when a statement of the scope takes effect, not with rows or other objects', async () => {
+    const driver = await open();
+    const scope = { tables: ['conformance_s'], routines: [], triggersOf: ['conformance_s'] };
+    const absent = await driver.schemaFingerprint(scope);
+    expect(await driver.schemaFingerprint(scope)).toBe(absent);
+    await driver.execute(statement('CREATE TABLE conformance_s (id INTEGER)'));
+    const created = await driver.schemaFingerprint(scope);
+    expect(created).not.toBe(absent);
+    await driver.execute(statement('INSERT INTO conformance_s (id) VALUES (1)'));
+    expect(await driver.schemaFingerprint(scope)).toBe(created);
+    await driver.execute(statement('CREATE INDEX conformance_s_id ON conformance_s (id)'));
+    const indexed = await driver.schemaFingerprint(scope);
+    expect(indexed).not.toBe(created);
+    await driver.execute(statement('ALTER TABLE conformance_s ADD COLUMN v INTEGER'));
+    expect(await driver.schemaFingerprint(scope)).not.toBe(indexed);
+    // A driver may ignore the scope (and digest the whole schema); one that honours it ignores the rest.
+    const before = await driver.schemaFingerprint({ tables: ['conformance_other'], routines: [], triggersOf: [] });
+    await driver.execute(statement('CREATE TABLE conformance_other (id INTEGER)'));
+    expect(await driver.schemaFingerprint({ tables: ['conformance_other'], routines: [], triggersOf: [] })).not.toBe(before);
   });
 
   it('schemaFingerprint changes with DDL only: not with rows, not with the metadata tables', async () => {

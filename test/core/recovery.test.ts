@@ -18,7 +18,7 @@ import type { FaultPoint } from '../../src/core/run/faults.js';
 import { runRepair } from '../../src/core/run/repair.js';
 import type { RepairInput } from '../../src/core/run/repair.js';
 import { isDataStatement, prefixHash } from '../../src/core/run/statements.js';
-import { FakeEngineError, createFakeDriver } from '../support/fake-driver.js';
+import { FakeEngineError, createFakeDriver, executedInTransaction } from '../support/fake-driver.js';
 import type { FakeDriver, FakeDriverOptions } from '../support/fake-driver.js';
 import { v } from '../unit/plan-fixtures.js';
 
@@ -204,7 +204,7 @@ describe('lock timeout retries', () => {
     expect(sleeps).toEqual([500]);
     expect(count(driver.calls, 'execute')).toBe(4);
     expect(driver.executed).toEqual(['up 1.1', 'up 1.2', 'up 1.3']);
-    expect(driver.calls).not.toContain('begin');
+    expect(executedInTransaction(driver.calls)).toBe(0);
     expect(driver.history.get('1')).toMatchObject({ state: 'applied', statementsApplied: 3, statementsTotal: 3 });
   });
 
@@ -401,7 +401,7 @@ describe('up --resume', () => {
     const before = driver.calls.length;
     const { report } = await run(driver, files, { resume: true });
     expect(report.outcome).toBe('success');
-    expect(driver.calls.slice(before)).not.toContain('begin');
+    expect(executedInTransaction(driver.calls.slice(before))).toBe(0);
     expect(driver.executed).toEqual(['up 1.1', 'up 1.2', 'up 1.3', 'up 1.4']);
   });
 
@@ -635,11 +635,40 @@ describe('journal protocol and the statement in flight at a crash', () => {
     await run(driver, [migration('1', ['INSERT INTO t VALUES (1)', 'CREATE TABLE u (x int)'])]);
     const calls = driver.calls.filter((c) => ['begin', 'commit', 'execute', 'schemaFingerprint', 'writeHistory:in_progress', 'writeHistory:applied'].includes(c));
     expect(calls).toEqual([
-      'writeHistory:in_progress',
       'begin', 'execute', 'writeHistory:in_progress', 'commit',
-      'schemaFingerprint', 'writeHistory:in_progress', 'execute', 'writeHistory:in_progress',
-      'writeHistory:applied',
+      // A DDL form the fingerprint shows needs no write after it: the final one records it done.
+      'schemaFingerprint', 'writeHistory:in_progress', 'execute',
+      'begin', 'writeHistory:applied', 'commit',
     ]);
+  });
+
+  it('records any other statement done at once, so a resume never runs it twice', async () => {
+    const driver = createFakeDriver({ transactionalDdl: false });
+    await run(driver, [migration('1', ['CALL refresh()', 'CREATE TABLE u (x int)'])]);
+    const calls = driver.calls.filter((c) => ['execute', 'schemaFingerprint', 'writeHistory:in_progress'].includes(c));
+    expect(calls).toEqual(['schemaFingerprint', 'writeHistory:in_progress', 'execute', 'writeHistory:in_progress', 'schemaFingerprint', 'writeHistory:in_progress', 'execute']);
+  });
+
+  it('journals the objects a DDL statement names with its fingerprint; a resume compares the same scope', async () => {
+    const driver = createFakeDriver({ transactionalDdl: false });
+    const file = migration('1', ['CREATE TABLE u (x int)']);
+    const written: HistoryRow[] = [];
+    const write = driver.writeHistory.bind(driver);
+    driver.writeHistory = async (row) => {
+      written.push(row);
+      await write(row);
+    };
+    await run(driver, [file], { crashAt: 'statement.after' });
+    // What a SIGKILL during the statement leaves: the row written just before it, the table made.
+    const inFlight = written.find((row) => row.state === 'in_progress');
+    expect(inFlight).toMatchObject({ statementsApplied: 0 });
+    expect(JSON.parse(inFlight?.error ?? '{}')).toMatchObject({ inFlight: { index: 0, scope: { tables: ['u'], routines: [], triggersOf: [] } } });
+    driver.history.set('1', inFlight as HistoryRow);
+    const { report, events } = await run(driver, [file], { resume: true });
+    expect(report.outcome).toBe('success');
+    expect(events).toContainEqual(expect.objectContaining({ type: 'statement.recovered', tookEffect: true }));
+    expect(driver.executed).toEqual(['CREATE TABLE u (x int)']);
+    expect(driver.history.get('1')).toMatchObject({ state: 'applied', statementsApplied: 1 });
   });
 
   /** The state a SIGKILL leaves while statement 2 of 3 (DDL) runs: 1 recorded, 2 in flight. */

@@ -214,6 +214,13 @@ describe.skipIf(!server)('PostgreSQL', () => {
         await driver.tryLock(owner('run-a'));
         await driver.execute(statement('SELECT pg_advisory_unlock_all()'));
         await expect(driver.assertLock()).rejects.toMatchObject({ code: 'E_LOCK_LOST', message: expect.stringMatching(/no longer lists/) });
+        // The same check sent with COMMIT in one round trip: nothing of the step commits.
+        await driver.prepareMetadata(2);
+        await driver.begin();
+        await expect(driver.commitStep(historyRow('1'), auditEntry('h1', ''))).rejects.toMatchObject({ code: 'E_LOCK_LOST', message: expect.stringMatching(/no longer lists/) });
+        await driver.rollback();
+        expect((await driver.readState()).rows).toEqual([]);
+        expect(await driver.readAuditHead()).toBe('');
         await expect(driver.unlock()).rejects.toMatchObject({ code: 'E_LOCK_LOST' });
         await expect(driver.assertLock()).rejects.toMatchObject({ code: 'E_LOCK_LOST' });
         await expect(driver.unlock()).resolves.toBeUndefined();
@@ -255,7 +262,12 @@ describe.skipIf(!server)('PostgreSQL', () => {
         expect(a.lockLost()).toBe(true);
         await expect(a.writeHistory(historyRow('2'))).rejects.toMatchObject({ code: 'E_LOCK_LOST' });
         await expect(a.assertLock()).rejects.toMatchObject({ code: 'E_LOCK_LOST' });
+        // The check sent with COMMIT (one round trip) fails closed too: nothing of the step commits.
+        await a.begin();
+        await expect(a.commitStep(historyRow('3'), auditEntry('h1', ''))).rejects.toMatchObject({ code: 'E_LOCK_LOST' });
+        await a.rollback();
         expect((await b.readState()).rows.map((row) => row.version)).toEqual(['1']);
+        expect(await b.readAuditHead()).toBe('');
         await expect(a.unlock()).rejects.toMatchObject({ code: 'E_LOCK_LOST' });
         await expect(b.assertLock()).resolves.toBeUndefined();
         expect(await value(client, 'SELECT run_id FROM migrator_lock')).toBe('run-b');

@@ -110,11 +110,11 @@ describe('SQLite driver', () => {
   });
 
   describe('metadata', () => {
-    it('creates the fixed tables, the append-only triggers and the unique prev_hash index', async () => {
+    it('creates the fixed tables, the append-only triggers, the unique prev_hash index and the seq index', async () => {
       await (await open()).prepareMetadata(1);
       await (await open()).tryLock(owner('a'));
       const names = raw().prepare("SELECT name FROM sqlite_master WHERE name LIKE 'migrator_%' ORDER BY name").pluck().all();
-      expect(names).toEqual(['migrator_audit', 'migrator_audit_no_delete', 'migrator_audit_no_update', 'migrator_audit_prev_hash', 'migrator_history', 'migrator_lock', 'migrator_meta', 'migrator_progress']);
+      expect(names).toEqual(['migrator_audit', 'migrator_audit_no_delete', 'migrator_audit_no_update', 'migrator_audit_prev_hash', 'migrator_history', 'migrator_history_seq_idx', 'migrator_lock', 'migrator_meta', 'migrator_progress']);
     });
 
     it('refuses a newer format with a hint to upgrade migrator', async () => {

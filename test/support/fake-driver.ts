@@ -98,6 +98,21 @@ interface Snapshot {
 }
 
 /** Creates a fresh in-memory driver: no metadata tables, lock free unless `lockHeldBy`. */
+/**
+ * The `execute` calls made inside a transaction (after a `begin` not yet ended by `commit` or
+ * `rollback`): a journaled migration makes none; only its final history and audit rows share one.
+ */
+export function executedInTransaction(calls: ReadonlyArray<string>): number {
+  let open = false;
+  let count = 0;
+  for (const call of calls) {
+    if (call === 'begin') open = true;
+    else if (call === 'commit' || call === 'rollback') open = false;
+    else if (call === 'execute' && open) count += 1;
+  }
+  return count;
+}
+
 export function createFakeDriver(options: FakeDriverOptions = {}): FakeDriver {
   const transactionalDdl = options.transactionalDdl ?? true;
   const executed: string[] = [];
@@ -263,6 +278,14 @@ export function createFakeDriver(options: FakeDriverOptions = {}): FakeDriver {
       // A replaced row moves last, as ordering by applied time would place it.
       history.delete(row.version);
       history.set(row.version, row);
+    },
+    // The calls a real driver folds into one round trip, in the order they take effect.
+    async commitStep(row, entry) {
+      await driver.writeHistory(row);
+      if (!(await driver.appendAudit(entry))) return false;
+      await driver.assertLock();
+      await driver.commit();
+      return true;
     },
     // ctx.batch checkpoints: kept, not part of the transaction snapshot (batches are tested on real engines).
     async readCheckpoints(version) {

@@ -25,10 +25,14 @@ export function registerStatus(program: Command, env: CommandEnv): void {
       const merged = { ...inspection, problems: [...fileProblems, ...inspection.problems] };
       const pending = merged.entries.filter((e) => e.state === 'pending' || e.state === 'outdated').length;
       session.emit({ type: 'status.inspected', pending });
-      const document = statusJson(merged, session.target) as Record<string, unknown>;
-      // Under --check, "ok" answers the check: pending migrations make it false, as the exit code 8 does.
-      session.output.document(options.check && pending > 0 ? { ...document, ok: false } : document);
-      renderStatus(merged, session.target, session.output);
+      // Only the form asked for is built: each is a row per migration, and there may be 100,000.
+      if (session.output.json) {
+        const document = statusJson(merged, session.target) as Record<string, unknown>;
+        // Under --check, "ok" answers the check: pending migrations make it false, as the exit code 8 does.
+        session.output.document(options.check && pending > 0 ? { ...document, ok: false } : document);
+      } else {
+        renderStatus(merged, session.target, session.output);
+      }
       if (!options.check) return;
       if (merged.problems.length > 0) throw new ProblemsError(merged.problems);
       if (pending > 0) throw new MigratorError('E_PENDING', `${pending} migration${pending === 1 ? ' is' : 's are'} pending`, { hint: 'Run "migrate up" to apply them.' });

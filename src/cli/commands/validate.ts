@@ -61,7 +61,8 @@ export function registerValidate(program: Command, env: CommandEnv): void {
       const drifted = driftProblem(drift, session.target);
       const problems = sortProblems([...fileProblems, ...sumProblems, ...lintProblems(lintReport), ...(options.strictDeprecations ? deprecated.map(deprecationProblem) : []), ...inspection.problems, ...(drifted ? [drifted] : [])]);
       const pending = inspection.entries.filter((e) => e.state === 'pending' || e.state === 'outdated').length;
-      const plan = problems.length === 0 ? planUp(migrations, history, { policy }) : undefined;
+      // Planned only to be shown or rehearsed: it repeats the whole inspection.
+      const plan = problems.length === 0 && (options.dryRun || options.rehearse) ? planUp(migrations, history, { policy }) : undefined;
       // Rehearse only what would run: with other problems, "up" would not start anyway.
       const rehearsal: RehearsalOutcome | undefined = options.rehearse && plan ? await runRehearsal(session, { migrations, policy, roundTrip: pendingIds, scratchUrl }) : undefined;
       problems.push(...(rehearsal?.report.problems ?? []));

@@ -23,6 +23,8 @@ export interface PlanJson {
     readonly statements: ReadonlyArray<{ readonly line: number; readonly sql: string }>;
     /** For a scripted migration, the function that runs (`up`, `down`): its SQL is only known when it runs. */
     readonly scripted: string | null;
+    /** A file too large to hold: its statements are read as it runs, not listed. */
+    readonly streamed: { readonly statements: number; readonly bytes: number } | null;
   }>;
 }
 
@@ -43,6 +45,8 @@ export function planJson(plan: Plan, capabilities: Capabilities): PlanJson {
       resumeFrom: step.resume && !step.script.program ? step.resume.from + 1 : null,
       statements: step.script.statements.slice(step.resume?.from ?? 0).map((s) => ({ line: s.line, sql: s.sql })),
       scripted: step.script.program ? `${step.script.program.entry}(ctx)` : null,
+      // A file too large to hold: its statements are read as it runs, and not listed here.
+      streamed: step.script.stream ? { statements: step.script.stream.statements, bytes: step.script.stream.bytes } : null,
     })),
   };
 }
@@ -61,8 +65,12 @@ export function planScript(plan: Plan, target: string, capabilities: Capabilitie
     else if (from > 0) lines.push(`-- (statements 1-${from} were applied before: resuming at ${from + 1})`);
     // Its SQL depends on the data it reads: only running it can tell.
     if (step.script.program) lines.push(`-- scripted: ${step.script.program.entry}(ctx) of ${step.script.file}`);
+    const stream = step.script.stream;
+    if (stream) lines.push(`-- streamed: ${stream.statements} statements (${(stream.bytes / 1024 / 1024).toFixed(0)} MiB) read from ${step.script.file} as they run, not listed here`);
     for (const statement of step.script.statements.slice(step.script.program ? 0 : from)) {
       lines.push(`-- line ${statement.line}`, `${statement.sql}${needsTerminator(statement.sql) ? ';' : ''}`);
+      // COPY ... FROM stdin: its data follows, as in the file.
+      if (typeof statement.copyData === 'string') lines.push(`${statement.copyData}\\.`);
     }
   }
   return `${lines.join('\n')}\n`;

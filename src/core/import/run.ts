@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MigratorError } from '../errors.js';
 import type { EventSink } from '../events.js';
-import type { HistoryRow, Migration, RunContext } from '../model.js';
+import { statementCount, type HistoryRow, type Migration, type RunContext } from '../model.js';
 import type { Driver } from '../ports.js';
 import { currentRows, highestApplied } from '../plan/history.js';
 import { createAuditChain } from '../run/audit.js';
@@ -118,7 +118,7 @@ export async function previewImport(input: ImportInput): Promise<ImportMapping> 
 function rowOf(e: MappedEntry, input: ImportInput, batch: number): HistoryRow {
   const { context } = input;
   const m = e.migration;
-  const statements = m?.up.statements.length ?? 0;
+  const statements = m ? statementCount(m.up) : 0;
   return {
     version: m?.id ?? e.version ?? '', description: m?.description ?? 'baseline', kind: e.kind ?? 'versioned',
     script: m?.file ?? '', checksum: m?.checksum ?? 'baseline', downChecksum: m?.downChecksum ?? null, state: 'applied', batch,

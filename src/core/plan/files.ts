@@ -29,6 +29,7 @@ export function checkFiles(migrations: ReadonlyArray<Migration>): FileCheck {
     else problems.push(duplicate(first, m));
   }
   for (const m of byId.values()) {
+    if (m.directives.depends.length === 0) continue;
     for (const dep of new Set(m.directives.depends)) {
       if (!byId.has(dep)) problems.push(missingDependency(m, dep));
     }

@@ -1,6 +1,7 @@
 /**
- * Plan order: a topological sort over `-- migrate:depends` (Kahn's algorithm with a heap as the
- * ready list, O((n + e) log n)), ties broken by {@link compareMigrations}, and cycle detection.
+ * Plan order: a topological sort over `-- migrate:depends` (Kahn's algorithm with a sorted list and
+ * a heap as the ready list, O((n + e) log n)), ties broken by {@link compareMigrations}, and cycle
+ * detection.
  */
 import type { Migration } from '../model.js';
 import { compareVersions } from '../version.js';
@@ -52,15 +53,25 @@ export function orderMigrations(migrations: ReadonlyArray<Migration>): Ordering 
       else list.push(m);
     }
   }
-  const ready = new MinHeap<Migration>(compareMigrations);
-  for (const m of migrations) if (waiting.get(m.id) === 0) ready.push(m);
+  // Most migrations wait on nothing: those are sorted once, and only the ones a dependency releases
+  // go through the heap. Taking the smaller of the two heads gives the order one heap of all would.
+  const initial = migrations.filter((m) => waiting.get(m.id) === 0).sort(compareMigrations);
+  const released = new MinHeap<Migration>(compareMigrations);
+  let next = 0;
+  const take = (): Migration | undefined => {
+    const head = initial[next];
+    const top = released.peek();
+    if (head === undefined || (top !== undefined && compareMigrations(top, head) < 0)) return released.pop();
+    next += 1;
+    return head;
+  };
   const order: Migration[] = [];
-  for (let m = ready.pop(); m !== undefined; m = ready.pop()) {
+  for (let m = take(); m !== undefined; m = take()) {
     order.push(m);
-    for (const next of dependents.get(m.id) ?? []) {
-      const left = (waiting.get(next.id) ?? 0) - 1;
-      waiting.set(next.id, left);
-      if (left === 0) ready.push(next);
+    for (const dependent of dependents.get(m.id) ?? []) {
+      const left = (waiting.get(dependent.id) ?? 0) - 1;
+      waiting.set(dependent.id, left);
+      if (left === 0) released.push(dependent);
     }
   }
   if (order.length === migrations.length) return { order, cycles: [] };
@@ -70,6 +81,7 @@ export function orderMigrations(migrations: ReadonlyArray<Migration>): Ordering 
 
 /** Distinct dependencies of `m` that exist among the migrations. */
 function knownDeps(m: Migration, byId: ReadonlyMap<string, Migration>): string[] {
+  if (m.directives.depends.length === 0) return [];
   return [...new Set(m.directives.depends)].filter((dep) => byId.has(dep));
 }
 

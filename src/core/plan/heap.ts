@@ -20,6 +20,11 @@ export class MinHeap<T> {
     }
   }
 
+  /** The smallest item, left in place; `undefined` when empty. */
+  peek(): T | undefined {
+    return this.items[0];
+  }
+
   /** Removes and returns the smallest item; `undefined` when empty. */
   pop(): T | undefined {
     const items = this.items;

@@ -1,6 +1,6 @@
 /** Reading the history table as the planner needs it: one current row per migration id. */
-import type { HistoryRow } from '../model.js';
-import { compareVersionIds, parseVersion } from '../version.js';
+import type { HistoryRow, Migration, Version } from '../model.js';
+import { compareVersionIds, compareVersions, parseVersion } from '../version.js';
 
 /** A history row and where it stood in the history as read (0-based), for stable ordering. */
 export interface RecordedRow {
@@ -31,12 +31,23 @@ export function compareRecorded(a: RecordedRow, b: RecordedRow): number {
  * ids in `except`; `null` when there is none.
  */
 export function highestApplied(rows: Iterable<RecordedRow>, except: ReadonlySet<string> = new Set()): string | null {
-  let highest: string | null = null;
+  // Each row's version is parsed once, not once per comparison: history may hold 100,000 rows.
+  let highest: Version | undefined;
   for (const { row } of rows) {
-    if (row.state !== 'applied' || except.has(row.version) || parseVersion(row.version) === undefined) continue;
-    if (highest === null || compareVersionIds(row.version, highest) > 0) highest = row.version;
+    if (row.state !== 'applied' || except.has(row.version)) continue;
+    const version = parseVersion(row.version);
+    if (version !== undefined && (highest === undefined || compareVersions(version, highest) > 0)) highest = version;
   }
-  return highest;
+  return highest === undefined ? null : highest.raw;
+}
+
+/** The canonical id of the highest version among `migrations`; `null` when none has a version. */
+export function highestVersion(migrations: Iterable<Migration>): string | null {
+  let top: Version | undefined;
+  for (const m of migrations) {
+    if (m.version !== undefined && (top === undefined || compareVersions(m.version, top) > 0)) top = m.version;
+  }
+  return top === undefined ? null : top.canonical;
 }
 
 /** The highest of two version ids, either possibly absent. */

@@ -8,7 +8,7 @@ import type { HistoryRow, Migration } from '../model.js';
 import { compareVersionIds, parseVersion } from '../version.js';
 import { checkFiles } from './files.js';
 import type { FileCheck } from './files.js';
-import { compareRecorded, currentRows, highestApplied, maxVersionId, mergeByVersion } from './history.js';
+import { compareRecorded, currentRows, highestApplied, highestVersion, mergeByVersion } from './history.js';
 import type { RecordedRow } from './history.js';
 import { checksumMismatch, failedMigration, missingFile, outOfOrder, unknownApplied } from './problems.js';
 import type { EntryState, Inspection, Policy, StatusEntry } from './types.js';
@@ -62,10 +62,7 @@ export function analyse(
   const current = highestApplied(rows.values());
   const facts: Facts = { policy, current, baseline: highestBaseline(rows), problems: [...files.problems] };
   const placedFiles = files.order.map((m) => classifyFile(m, rows.get(m.id), facts));
-  const highestFile = [...files.byId.values()].reduce<string | null>(
-    (top, m) => (m.version === undefined ? top : maxVersionId(top, m.version.canonical)),
-    null,
-  );
+  const highestFile = highestVersion(files.byId.values());
   const loose = [...rows.values()]
     .filter(({ row }) => !files.byId.has(row.version) && row.state !== 'rolled_back')
     .sort((a, b) => compareVersionIds(a.row.version, b.row.version))

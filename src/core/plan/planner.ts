@@ -7,7 +7,7 @@ import type { Direction } from '../events.js';
 import type { HistoryRow, Migration, Script } from '../model.js';
 import { canonicalRef, compareVersions } from '../version.js';
 import { describeId } from './files.js';
-import { maxVersionId } from './history.js';
+import { highestVersion, maxVersionId } from './history.js';
 import { prefixHash } from '../journal-hash.js';
 import { analyse } from './inspect.js';
 import { failedDirection, journalDetail } from './problems.js';
@@ -29,7 +29,8 @@ export function planUp(
 ): Plan {
   const { inspection, files, entryById } = analyse(migrations, history, options.policy);
   const resumable = options.resume ? resumableEntries(inspection.entries) : [];
-  const blocking = inspection.problems.filter((p) => !(p.code === 'E_FAILED_MIGRATION' && resumable.some((e) => e.id === p.details?.['version'])));
+  const resumableIds = new Set(resumable.map((e) => e.id));
+  const blocking = inspection.problems.filter((p) => !(p.code === 'E_FAILED_MIGRATION' && resumableIds.has(p.details?.['version'] as string)));
   if (blocking.length > 0) throw new ProblemsError(blocking);
   const target = options.target === undefined ? undefined : resolveTarget(options.target, files.byId);
   const chosen = files.order.filter((m) => {
@@ -47,10 +48,7 @@ export function planUp(
     return Object.freeze({ migration: m, action: 'resume' as const, script: m.up, resume: { from: row.statementsApplied, appliedHash: row.appliedHash, inFlight } });
   });
   const steps = [...resumed, ...chosen.map((m) => makeStep(m, entryById.get(m.id)?.state === 'outdated' ? 'reapply' : 'apply', m.up))];
-  const toVersion = [...resumable.map((e) => e.migration as Migration), ...chosen].reduce<string | null>(
-    (top, m) => (m.version === undefined ? top : maxVersionId(top, m.version.canonical)),
-    inspection.current,
-  );
+  const toVersion = maxVersionId(inspection.current, highestVersion([...resumable.map((e) => e.migration as Migration), ...chosen]));
   return freezePlan('up', steps, inspection.current, toVersion);
 }
 
@@ -59,7 +57,8 @@ function checkResumablePrefix(m: Migration, row: HistoryRow): void {
   // A script's statements are the ctx calls it made: it resumes from its ctx.batch checkpoints (step.ts).
   if (m.up.program) return;
   const from = row.statementsApplied;
-  if (from === 0 || (from <= m.up.statements.length && prefixHash(m.up.statements.slice(0, from)) === row.appliedHash)) return;
+  // A streamed file's statements are not held: the executor checks them as it reads the file again.
+  if (from === 0 || m.up.stream !== undefined || (from <= m.up.statements.length && prefixHash(m.up.statements.slice(0, from)) === row.appliedHash)) return;
   throw new MigratorError('E_FAILED_MIGRATION', `cannot resume ${describeId(m.id)}: the first ${from} statements of ${m.file} are not the ones that were applied`, {
     at: { file: m.file },
     hint: 'Only statements after the failed one may change before a resume. Restore the applied statements as they were, or fix the database by hand and run "migrate repair".',

@@ -5,6 +5,8 @@
 import type { Problem } from '../errors.js';
 import type { HistoryRow, Migration } from '../model.js';
 import { describeId } from './files.js';
+import type { InFlight } from './types.js';
+import type { DdlScope } from '../ports.js';
 
 /** An applied migration's file changed since it was applied (never reported for repeatables). */
 export function checksumMismatch(m: Migration, row: HistoryRow): Problem {
@@ -43,19 +45,29 @@ export function missingFile(row: HistoryRow): Problem {
 export interface JournalDetail {
   readonly direction: 'up' | 'down';
   /** The statement running when the row was last written, with the schema fingerprint before it. */
-  readonly inFlight: { readonly index: number; readonly fingerprint: string } | undefined;
+  readonly inFlight: InFlight | undefined;
+}
+
+const names = (value: unknown): value is string[] => Array.isArray(value) && value.every((name) => typeof name === 'string');
+
+/** A journal's DDL scope, `undefined` unless every list is there (a row written by hand or an older tool). */
+function readScope(value: unknown): DdlScope | undefined {
+  const scope = value as Partial<Record<keyof DdlScope, unknown>> | undefined;
+  if (typeof scope !== 'object' || scope === null || !names(scope.tables) || !names(scope.routines) || !names(scope.triggersOf)) return undefined;
+  return { tables: scope.tables, routines: scope.routines, triggersOf: scope.triggersOf };
 }
 
 /** Reads a failed or in-progress row's journal detail (tolerating rows written by hand or older tools). */
 export function journalDetail(row: HistoryRow): JournalDetail {
-  let parsed: { direction?: unknown; inFlight?: { index?: unknown; fingerprint?: unknown } } = {};
+  let parsed: { direction?: unknown; inFlight?: { index?: unknown; fingerprint?: unknown; scope?: unknown } } = {};
   try {
     parsed = JSON.parse(row.error ?? '{}') as typeof parsed;
   } catch {
     // Not JSON: treat as an up with nothing in flight.
   }
   const flight = parsed.inFlight;
-  const inFlight = flight && typeof flight.index === 'number' && typeof flight.fingerprint === 'string' ? { index: flight.index, fingerprint: flight.fingerprint } : undefined;
+  const scope = readScope(flight?.scope);
+  const inFlight = flight && typeof flight.index === 'number' && typeof flight.fingerprint === 'string' ? { index: flight.index, fingerprint: flight.fingerprint, ...(scope ? { scope } : {}) } : undefined;
   return { direction: parsed.direction === 'down' ? 'down' : 'up', inFlight };
 }
 

@@ -5,6 +5,7 @@
 import type { Problem } from '../errors.js';
 import type { Direction } from '../events.js';
 import type { HistoryRow, Migration, Script } from '../model.js';
+import type { DdlScope } from '../ports.js';
 
 /** Choices from configuration that change what the planner accepts. */
 export interface Policy {
@@ -84,8 +85,19 @@ export interface PlanStep {
      * The statement that was running when the run died (0-based, equal to `from`), with the schema
      * fingerprint taken just before it: the executor compares fingerprints to learn whether it completed.
      */
-    readonly inFlight?: { readonly index: number; readonly fingerprint: string } | undefined;
+    readonly inFlight?: InFlight | undefined;
   } | undefined;
+}
+
+/**
+ * A DDL statement that was running when its run died: its 0-based index, and the schema
+ * fingerprint taken just before it: of the objects in `scope` when the statement named them
+ * (core/run/ddl-scope.ts), else of the whole schema.
+ */
+export interface InFlight {
+  readonly index: number;
+  readonly fingerprint: string;
+  readonly scope?: DdlScope | undefined;
 }
 
 /** What a run will do, in order. Zero steps means nothing to do (success, not an error). */

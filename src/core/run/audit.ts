@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { MigratorError } from '../errors.js';
 import { TABLES } from '../metadata.js';
-import type { AuditEntry } from '../model.js';
+import type { AuditEntry, HistoryRow } from '../model.js';
 import type { Driver } from '../ports.js';
 
 const FIELDS = ['runId', 'at', 'actor', 'host', 'environment', 'command', 'event', 'version', 'fromVersion', 'toVersion', 'checksum', 'outcome', 'durationMs', 'detail'] as const satisfies ReadonlyArray<keyof AuditEntry>;
@@ -24,6 +24,12 @@ export interface AuditChain {
    * @throws MigratorError E_AUDIT_TAMPERED when the row cannot be chained (see `chainError`).
    */
   append(entry: AuditEntry): Promise<void>;
+  /**
+   * Commits a step's open transaction with its history row and `entry` as its audit row, chained
+   * after the head: `Driver.commitStep`, one round trip where the engine allows. When another
+   * session appended first, re-chains through `append`, then checks the lock and commits.
+   */
+  commitStep(row: HistoryRow, entry: AuditEntry): Promise<void>;
   /** The current head, to restore with `reset` if the transaction holding later appends rolls back. */
   mark(): string;
   reset(head: string): void;
@@ -41,21 +47,32 @@ function chainError(reason: string): MigratorError {
 
 export function createAuditChain(driver: Driver, head: string): AuditChain {
   let current = head;
-  return {
-    async append(entry) {
-      for (let attempt = 1; attempt <= APPEND_ATTEMPTS; attempt++) {
-        const hash = auditHash(current, entry);
-        if (await driver.appendAudit({ ...entry, prevHash: current, hash })) {
-          current = hash;
-          return;
-        }
-        const seen = await driver.readAuditHead();
-        // The row chained after ours is one this session's transaction cannot see (a snapshot
-        // older than it): re-reading cannot help.
-        if (seen === current) throw chainError(`a row chained after ${current.slice(0, 12) || 'the start'} exists that this transaction cannot see`);
-        current = seen;
+  const append = async (entry: AuditEntry): Promise<void> => {
+    for (let attempt = 1; attempt <= APPEND_ATTEMPTS; attempt++) {
+      const hash = auditHash(current, entry);
+      if (await driver.appendAudit({ ...entry, prevHash: current, hash })) {
+        current = hash;
+        return;
       }
-      throw chainError(`other sessions appended ${APPEND_ATTEMPTS} times in a row before this one could`);
+      const seen = await driver.readAuditHead();
+      // The row chained after ours is one this session's transaction cannot see (a snapshot
+      // older than it): re-reading cannot help.
+      if (seen === current) throw chainError(`a row chained after ${current.slice(0, 12) || 'the start'} exists that this transaction cannot see`);
+      current = seen;
+    }
+    throw chainError(`other sessions appended ${APPEND_ATTEMPTS} times in a row before this one could`);
+  };
+  return {
+    append,
+    async commitStep(row, entry) {
+      const hash = auditHash(current, entry);
+      if (await driver.commitStep(row, { ...entry, prevHash: current, hash })) {
+        current = hash;
+        return;
+      }
+      await append(entry);
+      await driver.assertLock();
+      await driver.commit();
     },
     mark: () => current,
     reset(previous) {

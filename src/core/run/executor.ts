@@ -5,7 +5,7 @@
  */
 import { MigratorError } from '../errors.js';
 import type { Direction, EventSink } from '../events.js';
-import type { HistoryRow, RunContext } from '../model.js';
+import { statementCount, type HistoryRow, type RunContext } from '../model.js';
 import type { Plan, PlanStep } from '../plan/index.js';
 import type { Driver, RecoveryPoint } from '../ports.js';
 import { createAuditChain, type AuditChain } from './audit.js';
@@ -101,7 +101,7 @@ async function runSteps(input: RunInput, plan: Plan, rows: ReadonlyArray<History
     }
     const { migration } = step;
     const direction: Direction = step.action === 'revert' ? 'down' : 'up';
-    input.emit({ type: 'migration.started', id: migration.id, version: migration.version?.canonical ?? null, direction, file: step.script.file, statements: step.script.statements.length });
+    input.emit({ type: 'migration.started', id: migration.id, version: migration.version?.canonical ?? null, direction, file: step.script.file, statements: statementCount(step.script) });
     const stepBatch = step.action === 'revert' ? (previous.get(migration.id)?.batch ?? batch) : batch;
     const started = performance.now();
     const each = around && stepCallbacks(around, step);

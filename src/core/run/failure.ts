@@ -3,7 +3,7 @@
  * (file:line:column) and what to do next, which depends on whether the engine rolled it back.
  */
 import { MigratorError } from '../errors.js';
-import type { Migration, Script, Statement } from '../model.js';
+import { statementCount, type Migration, type Script, type Statement } from '../model.js';
 import type { EngineErrorInfo } from '../ports.js';
 import { excerpt } from '../source/parse.js';
 
@@ -43,7 +43,7 @@ export function statementFailure(input: StatementFailureInput): MigratorError {
   // journal-aware "connection lost" treatment whichever way the driver raised it.
   if (input.error instanceof MigratorError && input.engine.kind !== 'connection_lost') return input.error;
   const { migration, script, statement, index, engine } = input;
-  const total = script.statements.length;
+  const total = statementCount(script);
   const applied = input.progress?.applied ?? 0;
   const where = locate(statement, engine.position);
   const lost = engine.kind === 'connection_lost';

@@ -11,6 +11,9 @@ import type { PlanStep } from '../plan/index.js';
 import type { Driver, ExecuteResult } from '../ports.js';
 import type { FaultHook } from './faults.js';
 import { statementFailure } from './failure.js';
+import { isDataStatement } from '../source/statement-kind.js';
+import { openStatements } from '../source/streamed.js';
+import { describeId } from '../plan/files.js';
 
 export interface Progress {
   applied: number;
@@ -82,33 +85,79 @@ export type StatementProtocol = (statement: Statement, index: number, execute: (
 
 const plainProtocol: StatementProtocol = (_statement, _index, execute) => execute();
 
-/**
- * Whether a statement only reads or writes rows (INSERT, UPDATE, DELETE, SELECT, ...): such a
- * statement can share a transaction with its journal write on every engine, even where DDL cannot.
- */
-export function isDataStatement(sql: string): boolean {
-  const word = /^[\s(]*([A-Za-z]+)/.exec(sql.replace(/^(?:\s*(?:--[^\n]*\n|\/\*[\s\S]*?\*\/))*/, ''))?.[1]?.toLowerCase();
-  return word !== undefined && ['insert', 'update', 'delete', 'replace', 'merge', 'select', 'with', 'values', 'upsert'].includes(word);
+export { isDataStatement };
+
+/** Runs one statement through `protocol`, counting it in `progress` once it returned. */
+async function runOne(run: StatementRunner, statement: Statement, index: number, progress: Progress, protocol: StatementProtocol): Promise<void> {
+  await yieldToEventLoop();
+  if (run.signal.aborted) throw interrupted();
+  if (run.driver.lockLost()) throw lockLostError();
+  run.fault?.('statement.before');
+  const started = performance.now();
+  let rows: number | undefined;
+  await protocol(statement, index, async () => {
+    ({ rows } = await executeOne(run, statement, index, progress));
+    progress.applied = index + 1;
+    progress.hash = nextHash(progress.hash, statement);
+    run.fault?.('statement.after');
+  });
+  run.emit({ type: 'statement.executed', id: run.step.migration.id, index, line: statement.line, durationMs: performance.now() - started, rows });
 }
 
-/** Runs the step's statements from `progress.applied` on, each through `protocol`. */
-export async function runStatements(run: StatementRunner, progress: Progress, protocol: StatementProtocol = plainProtocol): Promise<void> {
+/**
+ * Runs the step's statements from `progress.applied` on, each through `protocol`. `skip`: the
+ * statement in flight at a crash, found to have taken effect, counted without running (a streamed
+ * file's; for the others the resume counts it before).
+ */
+export async function runStatements(run: StatementRunner, progress: Progress, protocol: StatementProtocol = plainProtocol, skip?: number): Promise<void> {
+  if (run.step.script.stream) return runStreamed(run, progress, protocol, skip);
+  const statements = run.step.script.statements;
+  for (let index = progress.applied; index < statements.length; index++) await runOne(run, statements[index] as Statement, index, progress, protocol);
+}
+
+function changedPrefix(run: StatementRunner, from: number): MigratorError {
+  const { migration, script } = run.step;
+  return new MigratorError('E_FAILED_MIGRATION', `cannot resume ${describeId(migration.id)}: the first ${from} statements of ${script.file} are not the ones that were applied`, {
+    at: { file: script.file },
+    hint: 'Only statements after the failed one may change before a resume. Restore the applied statements as they were, or fix the database by hand and run "migrate repair".',
+    details: { version: migration.id, statementsApplied: from },
+  });
+}
+
+/**
+ * A streamed file's statements (source/streamed.ts), read from the file as they run, never all in
+ * memory. Those a resume starts after are only hashed, and must hash to what was applied; at the
+ * end the file must checksum, on this same pass, to what the run planned with: a file changed
+ * meanwhile fails the migration (rolled back where it runs in a transaction).
+ */
+async function runStreamed(run: StatementRunner, progress: Progress, protocol: StatementProtocol, skip: number | undefined): Promise<void> {
   const { step } = run;
-  const statements = step.script.statements;
-  for (let index = progress.applied; index < statements.length; index++) {
-    const statement = statements[index] as Statement;
-    await yieldToEventLoop();
-    if (run.signal.aborted) throw interrupted();
-    if (run.driver.lockLost()) throw lockLostError();
-    run.fault?.('statement.before');
-    const started = performance.now();
-    let rows: number | undefined;
-    await protocol(statement, index, async () => {
-      ({ rows } = await executeOne(run, statement, index, progress));
+  const from = progress.applied;
+  let prefix: string | null = null;
+  let index = 0;
+  const statements = openStatements(step.script.stream?.absolute ?? '', step.script.file, run.driver.syntax);
+  for await (const statement of statements) {
+    if (index < from) {
+      prefix = nextHash(prefix, statement);
+      index += 1;
+      if (index === from && prefix !== progress.hash) throw changedPrefix(run, from);
+      continue;
+    }
+    if (index === skip) {
       progress.applied = index + 1;
       progress.hash = nextHash(progress.hash, statement);
-      run.fault?.('statement.after');
+    } else {
+      await runOne(run, statement, index, progress, protocol);
+    }
+    index += 1;
+  }
+  if (index < from) throw changedPrefix(run, from);
+  const summary = statements.summary;
+  if (summary === undefined || summary.error !== undefined || summary.checksum !== step.migration.checksum) {
+    throw new MigratorError('E_CHECKSUM_MISMATCH', `${step.script.file} changed while ${describeId(step.migration.id)} ran: it no longer reads as the file the run planned with`, {
+      at: { file: step.script.file },
+      hint: 'Do not edit a migration file while it runs. Put the file back as it was, then run "migrate status" to see what was applied.',
+      details: { version: step.migration.id, expected: step.migration.checksum, found: summary?.checksum ?? null },
     });
-    run.emit({ type: 'statement.executed', id: step.migration.id, index, line: statement.line, durationMs: performance.now() - started, rows });
   }
 }

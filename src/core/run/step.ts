@@ -6,7 +6,7 @@
  */
 import { MigratorError } from '../errors.js';
 import type { Direction, EventSink } from '../events.js';
-import type { HistoryRow, RunContext, Script } from '../model.js';
+import { statementCount, type HistoryRow, type RunContext, type Script } from '../model.js';
 import type { PlanStep } from '../plan/index.js';
 import { describeId } from '../plan/files.js';
 import type { Capabilities, Driver } from '../ports.js';
@@ -15,6 +15,7 @@ import type { FaultHook } from './faults.js';
 import { interrupted, isDataStatement, lockLostError, nextHash, prefixHash, retryDelay, runStatements, type Progress, type StatementProtocol, type StatementRunner } from './statements.js';
 import { statementFailure, verifyFailure } from './failure.js';
 import { auditEntry, historyRow } from './records.js';
+import { ddlScope } from './ddl-scope.js';
 import { freshBatches, programVerifyFailure, runProgram, type ProgramRun } from './program.js';
 import type { BatchState } from './batch.js';
 import type { StepAround } from './callbacks.js';
@@ -35,6 +36,10 @@ export interface StepDeps {
   readonly around?: StepAround | undefined;
 }
 
+/** At most this many data statements of a streamed file, or this long, share one journaled transaction (see runJournaled). */
+const GROUP_STATEMENTS = 1000;
+const GROUP_MS = 1000;
+
 const TRUTHY = new Set(['1', 't', 'true', 'y', 'yes', 'on']);
 
 function isTrue(value: unknown): boolean {
@@ -44,37 +49,48 @@ function isTrue(value: unknown): boolean {
   return false;
 }
 
-/** Whether the step runs inside one transaction with its metadata writes. A resume never does. */
+/**
+ * Whether the step runs inside one transaction with its metadata writes. A resume never does.
+ * Where DDL is not transactional (MySQL), a SQL file of data statements only (INSERT, UPDATE,
+ * DELETE, ...) still can: nothing in it commits by itself.
+ */
 export function runsInTransaction(step: PlanStep, capabilities: Capabilities): boolean {
-  return capabilities.transactionalDdl && step.script.transactional && step.action !== 'resume';
+  if (!step.script.transactional || step.action === 'resume') return false;
+  if (capabilities.transactionalDdl) return true;
+  if (step.script.program) return false;
+  return step.script.stream ? step.script.stream.allData : step.script.statements.every((statement) => isDataStatement(statement.sql));
 }
 
-function usesTransaction(step: PlanStep, driver: Driver): boolean {
-  return runsInTransaction(step, driver.capabilities);
+/**
+ * `runsInTransaction`, and, where DDL is not transactional, no SQL callbacks around the step: a
+ * callback's DDL would commit the transaction half-way.
+ */
+function usesTransaction(step: PlanStep, deps: Pick<StepDeps, 'driver' | 'around'>): boolean {
+  return runsInTransaction(step, deps.driver.capabilities) && (deps.driver.capabilities.transactionalDdl || deps.around === undefined);
 }
 
 function runner(step: PlanStep, deps: StepDeps): StatementRunner {
-  return { step, driver: deps.driver, emit: deps.emit, signal: deps.signal, fault: deps.fault, sleep: deps.sleep, transactional: usesTransaction(step, deps.driver), lockRetries: deps.lockRetries };
+  return { step, driver: deps.driver, emit: deps.emit, signal: deps.signal, fault: deps.fault, sleep: deps.sleep, transactional: usesTransaction(step, deps), lockRetries: deps.lockRetries };
 }
 
 /** What a scripted function of the step runs with. */
 function programRun(step: PlanStep, deps: StepDeps, script: Script, batches: BatchState): Omit<ProgramRun, 'program'> {
   return {
     migration: step.migration, script, driver: deps.driver, emit: deps.emit, signal: deps.signal, environment: deps.context.environment,
-    transactional: usesTransaction(step, deps.driver), runId: deps.context.runId, now: deps.context.now, batches,
+    transactional: usesTransaction(step, deps), runId: deps.context.runId, now: deps.context.now, batches,
   };
 }
 
 /** Runs the step's SQL statements, or calls its scripted function (`up(ctx)`, `down(ctx)`). */
-async function runBody(step: PlanStep, deps: StepDeps, progress: Progress, batches: BatchState, protocol?: StatementProtocol): Promise<void> {
+async function runBody(step: PlanStep, deps: StepDeps, progress: Progress, batches: BatchState, protocol?: StatementProtocol, skip?: number): Promise<void> {
   const program = step.script.program;
-  if (!program) return runStatements(runner(step, deps), progress, protocol);
+  if (!program) return runStatements(runner(step, deps), progress, protocol, skip);
   await runProgram({ ...programRun(step, deps, step.script, batches), program }, progress);
 }
 
 /** Statements of the step: a scripted function's are the ctx calls it made. */
 function statementsTotal(step: PlanStep, progress: Progress): number {
-  return step.script.program ? progress.applied : step.script.statements.length;
+  return step.script.program ? progress.applied : statementCount(step.script);
 }
 
 async function runVerify(step: PlanStep, deps: StepDeps): Promise<void> {
@@ -90,7 +106,7 @@ async function runVerify(step: PlanStep, deps: StepDeps): Promise<void> {
     try {
       value = await deps.driver.queryValue(statement.sql);
     } catch (error) {
-      throw statementFailure({ migration: step.migration, script: verify as Script, statement, index: 0, error, progress: undefined, transactional: usesTransaction(step, deps.driver), engine: deps.driver.describeError(error) });
+      throw statementFailure({ migration: step.migration, script: verify as Script, statement, index: 0, error, progress: undefined, transactional: usesTransaction(step, deps), engine: deps.driver.describeError(error) });
     }
     if (!isTrue(value)) throw verifyFailure(step.migration, verify as Script, statement, value);
   }
@@ -117,7 +133,7 @@ function successAudit(step: PlanStep, deps: StepDeps, durationMs: number, batche
     checksum: direction === 'down' ? (step.migration.downChecksum ?? null) : step.migration.checksum,
     durationMs: Math.round(durationMs),
     detail: {
-      file: step.script.file, statements: step.script.statements.length, transactional: usesTransaction(step, deps.driver),
+      file: step.script.file, statements: statementCount(step.script), transactional: usesTransaction(step, deps),
       ...(step.resume ? (step.script.program ? { resumed: true } : { resumedFrom: step.resume.from + 1 }) : {}),
       ...(batches.finished.length > 0 ? { rowsProcessed: batches.finished.reduce((sum, job) => sum + job.rowsProcessed, 0), batches: batches.finished } : {}),
     },
@@ -137,11 +153,9 @@ async function runTransactional(step: PlanStep, deps: StepDeps, started: number)
     await runVerify(step, deps);
     await deps.around?.after();
     const durationMs = performance.now() - started;
-    await deps.driver.writeHistory(finalRow(step, deps, progress, durationMs));
-    await deps.chain.append(successAudit(step, deps, durationMs, batches));
-    await deps.driver.assertLock();
     deps.fault?.('commit.before');
-    await deps.driver.commit();
+    // The history row, the audit row, the lock check and COMMIT: one round trip where the engine allows.
+    await deps.chain.commitStep(finalRow(step, deps, progress, durationMs), successAudit(step, deps, durationMs, batches));
     deps.fault?.('commit.after');
     return progress;
   } catch (error) {
@@ -171,22 +185,26 @@ function verifiedPrefix(step: PlanStep): Progress {
  * the schema fingerprint taken just before it: a different fingerprint now means the statement
  * completed (the server finishes DDL after its client dies), so the resume continues after it.
  */
-async function resumeProgress(step: PlanStep, deps: StepDeps): Promise<Progress> {
-  const progress = verifiedPrefix(step);
+async function resumeProgress(step: PlanStep, deps: StepDeps): Promise<{ readonly progress: Progress; readonly skip?: number | undefined }> {
+  // A streamed file's statements are not in memory: its prefix is checked, and a statement in
+  // flight that took effect skipped, as the file is read again (statements.ts).
+  const streamed = step.script.stream !== undefined;
+  const progress = streamed ? { applied: step.resume?.from ?? 0, hash: step.resume?.appliedHash ?? null } : verifiedPrefix(step);
   const flight = step.resume?.inFlight;
   const statement = step.script.statements[progress.applied];
-  if (!flight || flight.index !== progress.applied || !statement) return progress;
+  if (!flight || flight.index !== progress.applied || (!statement && !streamed)) return { progress };
   const leftovers = await deps.driver.leftovers();
   if (leftovers.length > 0) {
     throw new MigratorError('E_FAILED_MIGRATION', `cannot resume ${describeId(step.migration.id)}: statement ${flight.index + 1} was cut off half-way and left objects behind`, {
-      at: { file: step.script.file, line: statement.line },
+      at: { file: step.script.file, ...(statement ? { line: statement.line } : {}) },
       hint: `${leftovers.join(' ')} Then run "migrate up --resume" again.`,
       details: { version: step.migration.id, leftovers },
     });
   }
-  const tookEffect = (await deps.driver.schemaFingerprint()) !== flight.fingerprint;
+  const tookEffect = (await deps.driver.schemaFingerprint(flight.scope)) !== flight.fingerprint;
   deps.emit({ type: 'statement.recovered', id: step.migration.id, index: flight.index, tookEffect });
-  return tookEffect ? { applied: progress.applied + 1, hash: nextHash(progress.hash, statement) } : progress;
+  if (!statement) return { progress, skip: tookEffect ? flight.index : undefined };
+  return { progress: tookEffect ? { applied: progress.applied + 1, hash: nextHash(progress.hash, statement) } : progress };
 }
 
 /**
@@ -214,7 +232,7 @@ async function scriptBatches(step: PlanStep, deps: StepDeps): Promise<BatchState
 
 async function runJournaled(step: PlanStep, deps: StepDeps, started: number): Promise<Progress> {
   const batches = step.script.program ? await scriptBatches(step, deps) : freshBatches();
-  const progress = step.resume && !step.script.program ? await resumeProgress(step, deps) : { applied: 0, hash: null };
+  const { progress, skip } = step.resume && !step.script.program ? await resumeProgress(step, deps) : { progress: { applied: 0, hash: null }, skip: undefined };
   const direction = step.action === 'revert' ? 'down' : 'up';
   const journal = (state: 'in_progress' | 'failed', detail: Record<string, unknown>): Promise<void> =>
     deps.driver.writeHistory(historyRow(step.migration, deps.context, {
@@ -222,37 +240,79 @@ async function runJournaled(step: PlanStep, deps: StepDeps, started: number): Pr
       appliedHash: progress.hash, executionMs: Math.round(performance.now() - started), error: JSON.stringify({ direction, ...detail }),
     }));
   // Row changes share a transaction with their journal write, so a crash cannot split them. DDL
-  // cannot (it commits by itself on MySQL): the journal first records it in flight, with the schema
-  // fingerprint before it, so a resume can tell whether it completed.
+  // cannot (it commits by itself on MySQL): the journal first records it in flight, with the
+  // fingerprint before it of the objects it names, so a resume can tell whether it completed. For
+  // a statement of a form ddl-scope.ts reads, whose effect the fingerprint shows (or which is
+  // harmless to run again, as TRUNCATE), that makes a journal write after it needless when the
+  // next statement is DDL too (its write records this one done) or there is none (the final write
+  // does). Any other statement (CALL, SET, ...) is recorded done at once, so a resume never runs it twice.
+  //
+  // In a streamed file (a data load too large to hold), consecutive data statements share one
+  // transaction and one journal write, committed before the next DDL statement, after
+  // GROUP_STATEMENTS of them or GROUP_MS, and at the end: a commit each made such a file on MySQL
+  // twice as slow as its own client. A crash or failure undoes the open group only; the journal
+  // then names the statements before it. Other files commit each data statement with its write.
+  let group: { readonly before: Progress; readonly since: number; count: number } | undefined;
+  const closeGroup = async (): Promise<void> => {
+    const open = group;
+    if (!open) return;
+    group = undefined;
+    try {
+      await journal('in_progress', {});
+      await deps.driver.commit();
+    } catch (error) {
+      await deps.driver.rollback().catch(() => undefined);
+      Object.assign(progress, open.before);
+      throw error;
+    }
+  };
+  const abandonGroup = async (): Promise<void> => {
+    const open = group;
+    if (!open) return;
+    group = undefined;
+    await deps.driver.rollback().catch(() => undefined);
+    Object.assign(progress, open.before);
+  };
   const protocol: StatementProtocol = async (statement, index, execute) => {
+    const next = step.script.statements[index + 1];
     if (isDataStatement(statement.sql)) {
-      const before = { ...progress };
-      await deps.driver.begin();
+      if (!group) {
+        await deps.driver.begin();
+        group = { before: { ...progress }, since: performance.now(), count: 0 };
+      }
       try {
         await execute();
-        await journal('in_progress', {});
-        await deps.driver.commit();
       } catch (error) {
-        await deps.driver.rollback().catch(() => undefined);
-        Object.assign(progress, before);
+        await abandonGroup();
         throw error;
       }
+      group.count += 1;
+      if (!step.script.stream || group.count >= GROUP_STATEMENTS || performance.now() - group.since >= GROUP_MS) await closeGroup();
       return;
     }
-    await journal('in_progress', { inFlight: { index, fingerprint: await deps.driver.schemaFingerprint() } });
+    await closeGroup();
+    const scope = ddlScope(statement.sql);
+    await journal('in_progress', { inFlight: { index, fingerprint: await deps.driver.schemaFingerprint(scope), ...(scope ? { scope } : {}) } });
     await execute();
-    await journal('in_progress', {});
+    // Before a data statement, which writes the journal only when it commits, the row says at once
+    // that this one is done: a crash during that statement then names it, not this one.
+    if (!scope || (next !== undefined && isDataStatement(next.sql))) await journal('in_progress', {});
   };
   await deps.driver.assertLock();
   // Outside a transaction the before-callback runs before the journal row: if it fails, nothing of
   // the migration ran and no row needs a resume or repair.
   await deps.around?.before();
-  await journal('in_progress', {});
+  // A scripted function's ctx calls are not journaled one by one: its row says it started. A SQL
+  // file's first statement writes its own (DDL) or commits with it (data); until then there is
+  // nothing to resume.
+  if (step.script.program) await journal('in_progress', {});
   try {
-    await runBody(step, deps, progress, batches, protocol);
+    await runBody(step, deps, progress, batches, protocol, skip);
+    await closeGroup();
     await runVerify(step, deps);
     await deps.around?.after();
   } catch (caught) {
+    await abandonGroup();
     const error = await withLeftovers(caught, deps.driver);
     // A lost lock or connection means this session may no longer write: the row stays in_progress.
     if (!(error instanceof MigratorError && (error.code === 'E_LOCK_LOST' || error.details['engineKind'] === 'connection_lost'))) {
@@ -262,12 +322,19 @@ async function runJournaled(step: PlanStep, deps: StepDeps, started: number): Pr
     throw error;
   }
   const durationMs = performance.now() - started;
-  await deps.driver.assertLock();
   deps.fault?.('commit.before');
-  await deps.driver.writeHistory(finalRow(step, deps, progress, durationMs));
-  await deps.chain.append(successAudit(step, deps, durationMs, batches));
-  // The job is done: its checkpoints would only mislead a later run.
-  if (batches.names.size > 0 || batches.checkpoints.size > 0) await deps.driver.clearCheckpoints(step.migration.id);
+  // The final row, the audit row and the lock check commit together: one round trip where the engine allows.
+  const head = deps.chain.mark();
+  await deps.driver.begin();
+  try {
+    // The job is done: its checkpoints would only mislead a later run.
+    if (batches.names.size > 0 || batches.checkpoints.size > 0) await deps.driver.clearCheckpoints(step.migration.id);
+    await deps.chain.commitStep(finalRow(step, deps, progress, durationMs), successAudit(step, deps, durationMs, batches));
+  } catch (error) {
+    await deps.driver.rollback().catch(() => undefined);
+    deps.chain.reset(head);
+    throw error;
+  }
   deps.fault?.('commit.after');
   return progress;
 }
@@ -289,7 +356,7 @@ async function withLeftovers(error: unknown, driver: Driver): Promise<unknown> {
 /** Executes one step; throws MigratorError (E_MIGRATION_FAILED, E_INTERRUPTED, E_LOCK_LOST) on failure. */
 export async function executeStep(step: PlanStep, deps: StepDeps): Promise<{ readonly durationMs: number; readonly statements: number }> {
   const started = performance.now();
-  if (!usesTransaction(step, deps.driver)) {
+  if (!usesTransaction(step, deps)) {
     const progress = await runJournaled(step, deps, started);
     return { durationMs: performance.now() - started, statements: progress.applied };
   }

@@ -89,6 +89,8 @@ function buildScript(input: ScriptInput): { script: Script; problems: Problem[] 
   return { script: Object.freeze({ file, statements: Object.freeze(statements), transactional, timeoutMs: directives.timeoutMs }), problems };
 }
 
+/** The first word of every statement {@link TRANSACTION_CONTROL} matches: a cheap test before flattening the SQL. */
+const CONTROL_WORD = /^\s*(?:begin|start|commit|rollback|abort|end)\b/i;
 const TRANSACTION_CONTROL = /^(?:begin(?: (?:transaction|work|immediate|deferred|exclusive))?|start transaction\b.*|(?:commit|rollback|abort|end)(?: (?:work|transaction))?(?: and (?:no )?chain)?)$/i;
 
 /**
@@ -97,13 +99,18 @@ const TRANSACTION_CONTROL = /^(?:begin(?: (?:transaction|work|immediate|deferred
  */
 function transactionControl(file: string, statements: ReadonlyArray<Statement>): Problem[] {
   return statements
-    .filter((s) => TRANSACTION_CONTROL.test(s.sql.replace(/\s+/g, ' ').trim()))
+    .filter((s) => CONTROL_WORD.test(s.sql) && TRANSACTION_CONTROL.test(s.sql.replace(/\s+/g, ' ').trim()))
     .map((s) => ({
       code: 'E_MIXED_TRANSACTION' as const,
       message: `${file}:${s.line}: "${excerpt(s.sql)}" would end the transaction migrator runs this migration in, before its history row is written`,
       at: { file, line: s.line, column: s.column },
       hint: 'Remove it: each migration already commits with its history row, or not at all. To manage transactions yourself, add "-- migrate:transaction off" to the header.',
     }));
+}
+
+/** Whether `sql` (one statement) opens or ends a transaction: BEGIN, COMMIT, ROLLBACK, ... */
+export function controlsTransaction(sql: string): boolean {
+  return CONTROL_WORD.test(sql) && TRANSACTION_CONTROL.test(sql.replace(/\s+/g, ' ').trim());
 }
 
 const OPENS_TRANSACTION = /^(?:begin(?: (?:transaction|work|immediate|deferred|exclusive))?|start transaction)$/i;

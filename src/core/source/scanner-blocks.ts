@@ -7,12 +7,17 @@ import type { SqlSyntax } from './syntax.js';
 
 /** What the scanner asks of a body tracker. */
 export interface BlockTracker {
-  /** Feeds a word (keyword or identifier) `text[start, end)`. */
-  word(text: string, start: number, end: number): void;
+  /**
+   * Feeds a word (keyword or identifier) `text[start, end)`. `base` is added to the positions it
+   * records (`openedAt`): the streaming scanner's buffer starts `base` characters into the input.
+   */
+  word(text: string, start: number, end: number, base?: number): void;
   /** Feeds any other significant token; `c` is its first character code (for parentheses). */
   other(c: number): void;
   /** True while a body is open: a `;` there does not end the statement. */
   readonly open: boolean;
+  /** True once the statement can hold no body: further tokens change nothing until `reset`. */
+  readonly settled: boolean;
   /** Index of the BEGIN that opened the outermost body, -1 before one opened. */
   readonly openedAt: number;
   /** The open construct, for "unterminated ..." messages. */
@@ -53,12 +58,16 @@ abstract class Tracker implements BlockTracker {
     return this.depth > 0;
   }
 
-  word(text: string, start: number, end: number): void {
+  get settled(): boolean {
+    return this.phase === 'ignore';
+  }
+
+  word(text: string, start: number, end: number, base = 0): void {
     if (this.phase === 'ignore') return;
     const w = end - start <= KEYWORD_MAX ? text.slice(start, end).toLowerCase() : '';
-    this.step(w, start);
+    this.step(w, base + start);
     this.prev = w;
-    this.prevStart = start;
+    this.prevStart = base + start;
   }
 
   other(c: number): void {

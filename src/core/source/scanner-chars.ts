@@ -36,8 +36,20 @@ function isTagChar(c: number, first: boolean): boolean {
  */
 export function skipQuoted(text: string, open: number, quote: number, backslash: boolean): number {
   const n = text.length;
+  // Native searches for the next quote (or backslash): several times faster than a charCodeAt loop.
+  const plain = backslash ? (quote === 39 ? SINGLE_QUOTED_RUN : quote === 34 ? DOUBLE_QUOTED_RUN : undefined) : undefined;
+  const quoteChar = String.fromCharCode(quote);
   let i = open + 1;
   while (i < n) {
+    if (plain) {
+      plain.lastIndex = i;
+      plain.test(text);
+      i = plain.lastIndex;
+    } else if (!backslash) {
+      i = text.indexOf(quoteChar, i);
+      if (i < 0) return NOT_CLOSED;
+    }
+    if (i >= n) break;
     const c = text.charCodeAt(i);
     if (c === quote) {
       if (text.charCodeAt(i + 1) !== quote) return i + 1;
@@ -48,6 +60,10 @@ export function skipQuoted(text: string, open: number, quote: number, backslash:
   }
   return NOT_CLOSED;
 }
+
+/** Runs of characters that neither close a quote nor escape one (backslash-escaping quotes). */
+const SINGLE_QUOTED_RUN = /[^'\\]*/y;
+const DOUBLE_QUOTED_RUN = /[^"\\]*/y;
 
 /** End (exclusive) of `[identifier]` opened at `open`: SQLite has no escape for `]` inside one. */
 export function skipBracket(text: string, open: number): number {

@@ -41,7 +41,15 @@ export class Lexer {
   /** `undefined` while the delimiter is `;`, which can never occur inside a word. */
   private wordStop: string | undefined = undefined;
 
-  constructor(private readonly text: string, private readonly syntax: SqlSyntax) {}
+  constructor(private text: string, private readonly syntax: SqlSyntax) {}
+
+  /**
+   * Lexes `text` from now on, keeping the delimiter: the streaming scanner calls it each time its
+   * buffer changes. Positions passed to `next` are then indexes of the new text.
+   */
+  reset(text: string): void {
+    this.text = text;
+  }
 
   /** The current statement delimiter: `;` until a `DELIMITER` line changes it. */
   get delimiter(): string {

@@ -24,6 +24,7 @@
  * which read the directories (like loader.ts does).
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { MigratorError, type Problem } from '../errors.js';
@@ -266,7 +267,8 @@ export async function readSumInputs(dirs: ReadonlyArray<string>, cwd: string, la
       seen.add(absolute);
       let text: string;
       try {
-        text = await readFile(absolute, 'utf8');
+        // Synchronously, as the loader reads migrations: an awaited readFile per file is ten times slower.
+        text = readFileSync(absolute, 'utf8');
       } catch (error) {
         const file = path.relative(cwd, absolute);
         throw new MigratorError('E_FILE_READ', `cannot read ${file}: ${(error as Error).message}`, { cause: error, at: { file }, hint: 'Check the file permissions.' });

@@ -51,6 +51,12 @@ export interface SqlSyntax {
    * without it. Absent means `false`.
    */
   readonly notValidConstraints?: boolean;
+  /**
+   * `COPY <table> FROM STDIN ...;` is followed by data lines up to a line `\.`, which psql sends as
+   * COPY data, not as SQL (pg_dump's format). The scanner steps over them and hands them to the
+   * statement as `copyData` (PostgreSQL). Absent means `false`: the lines are scanned as SQL.
+   */
+  readonly copyFromStdin?: boolean;
   /** Statements the engine refuses inside a transaction (matched against the statement text). */
   readonly nonTransactional: ReadonlyArray<RegExp>;
 }

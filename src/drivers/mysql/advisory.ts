@@ -82,6 +82,10 @@ class AdvisoryLock implements RunLock {
     if (Number(mine) !== 1) throw lockLostError(`this session does not hold the migration lock ${this.name}`, HINT);
   }
 
+  fences(): boolean {
+    return false;
+  }
+
   async fence(): Promise<void> {
     // Only this session can lose its GET_LOCK (RELEASE_ALL_LOCKS, a dropped connection), and the
     // core's assertLock before each history write asks the server.

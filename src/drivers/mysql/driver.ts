@@ -4,7 +4,7 @@
  * core. MySQL commits every DDL statement implicitly, so `transactionalDdl` is false.
  */
 import type { Capabilities, Driver, ExecuteOptions, ExecuteResult, ServerDriverOptions } from '../../core/ports.js';
-import type { Statement } from '../../core/model.js';
+import type { HistoryRow, Statement } from '../../core/model.js';
 import { mysqlSyntax } from './syntax.js';
 import { parseMysqlUrl } from './url.js';
 import { guardPrivileges } from '../shared/privileged.js';
@@ -14,7 +14,7 @@ import { describeMysqlError } from './errors.js';
 import { createAdvisoryLock } from './advisory.js';
 import { createLease, heartbeatOpener } from './lease.js';
 import type { RunLock } from './lock.js';
-import { appendAudit, prepareMetadata, readAuditHead, readState, writeHistory } from './metadata.js';
+import { appendAudit, nextSeq, prepareMetadata, readAuditHead, readState, writeHistory } from './metadata.js';
 import { readAudit } from './audit-read.js';
 import { schemaFingerprint, schemaSnapshot } from './fingerprint.js';
 import { diagnoseMysql } from './diagnose.js';
@@ -64,6 +64,16 @@ function createMysqlDriver(session: MysqlSession, lock: RunLock, options: Server
   };
   // The SQL last sent for the core: describeError finds the spot a syntax error points at in it.
   let lastSql: string | undefined;
+  // While this session holds the run lock nobody else writes history: the seq of its next write is
+  // counted here, read once, saving a round trip per write. Forgotten when the lock changes hands.
+  let holding = false;
+  let seq: number | undefined;
+  const record = async (row: HistoryRow): Promise<void> => {
+    if (!holding) return writeHistory(session, row);
+    const next = seq ?? await nextSeq(session);
+    seq = next + 1;
+    await writeHistory(session, row, next);
+  };
   return {
     label: session.label,
     capabilities,
@@ -72,14 +82,23 @@ function createMysqlDriver(session: MysqlSession, lock: RunLock, options: Server
     parameterStyle: 'question',
     async tryLock(owner) {
       writable('tryLock');
-      return privileged('taking the migration lock', () => lock.tryLock(owner));
+      const attempt = await privileged('taking the migration lock', () => lock.tryLock(owner));
+      holding = attempt.acquired;
+      seq = undefined;
+      return attempt;
     },
     assertLock: () => lock.assertHeld(),
-    unlock: () => lock.release(),
+    async unlock() {
+      holding = false;
+      seq = undefined;
+      await lock.release();
+    },
     inspectLock: () => privileged('reading the migration lock', () => lock.inspect()),
     async breakLock(expected, owner) {
       writable('breakLock');
-      return privileged('taking over the migration lock', () => lock.takeOver(expected, owner));
+      holding = await privileged('taking over the migration lock', () => lock.takeOver(expected, owner));
+      seq = undefined;
+      return holding;
     },
     readState: () => privileged('reading migrator_history', () => readState(session)),
     async prepareMetadata(format) {
@@ -118,11 +137,25 @@ function createMysqlDriver(session: MysqlSession, lock: RunLock, options: Server
     async writeHistory(row) {
       writable('writeHistory');
       // Fencing and the row share one transaction (the core's, else its own): under the table
-      // strategy the row commits only while the lease is still this run's.
-      await privileged('writing migrator_history', () => session.transaction(async () => {
+      // strategy the row commits only while the lease is still this run's. Unfenced (GET_LOCK),
+      // the row's own statement commits it.
+      await privileged('writing migrator_history', () => (lock.fences() ? session.transaction(async () => {
         await lock.fence();
-        await writeHistory(session, row);
-      }));
+        await record(row);
+      }) : record(row)));
+    },
+    async commitStep(row, audit) {
+      writable('commitStep');
+      // In the step's transaction, with no savepoints: the lease's UPDATE keeps its row lock until
+      // COMMIT, and a failed audit INSERT undoes only itself. No multi-statement messages (the
+      // connection refuses them, so a file's text can never smuggle a second statement): four calls.
+      return privileged('recording the migration in migrator_history and migrator_audit', async () => {
+        await lock.assertHeld();
+        await record(row);
+        if (!(await appendAudit(session, audit))) return false;
+        await session.run('COMMIT');
+        return true;
+      });
     },
     async appendAudit(entry) {
       writable('appendAudit');
@@ -148,7 +181,7 @@ function createMysqlDriver(session: MysqlSession, lock: RunLock, options: Server
       // left behind. Nothing to report either way.
       return [];
     },
-    schemaFingerprint: () => schemaFingerprint(session),
+    schemaFingerprint: (scope) => schemaFingerprint(session, scope),
     schemaSnapshot: () => schemaSnapshot(session),
     diagnose: () => diagnoseMysql(session, options.lockStrategy),
     recoveryPoint: () => recoveryPoint(session),

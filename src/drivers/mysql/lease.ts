@@ -113,6 +113,10 @@ class MysqlLease implements RunLock {
     if (await this.extend() !== 1) throw lockLostError(`lost the migration lock: another run took over the lease in ${TABLES.lock}`, HINT);
   }
 
+  fences(): boolean {
+    return this.mine !== undefined;
+  }
+
   async fence(): Promise<void> {
     if (this.mine !== undefined) await this.assertHeld();
   }

@@ -16,6 +16,8 @@ export interface RunLock {
    * The lease checks its fencing generation; GET_LOCK needs nothing (only the session can lose it).
    */
   fence(): Promise<void>;
+  /** Whether `fence` checks anything now (the lease while this session holds it): else a history write needs no transaction of its own. */
+  fences(): boolean;
   /** Implements `Driver.unlock`: no-op when never held, E_LOCK_LOST when the engine says it was not. */
   release(): Promise<void>;
   /** Implements `Driver.lockLost`: cheap, no round trip. */

@@ -8,7 +8,7 @@ import type { HistoryRow } from '../../core/model.js';
 import { MigratorError } from '../../core/errors.js';
 import type { MysqlSession, SqlValue } from './session.js';
 import { widenMetaValue } from './schema-record.js';
-import { AUDIT_CHAIN_INDEX, AUDIT_COLUMNS, HISTORY_COLUMNS, TABLES, chainIndexPrivilegeError, forkedChainError, parseFormat } from '../../core/metadata.js';
+import { AUDIT_CHAIN_INDEX, AUDIT_COLUMNS, HISTORY_COLUMNS, HISTORY_SEQ_INDEX, TABLES, chainIndexPrivilegeError, forkedChainError, parseFormat } from '../../core/metadata.js';
 
 export { TABLES };
 
@@ -99,6 +99,7 @@ export async function prepareMetadata(session: MysqlSession, format: number): Pr
   await ensureTrigger(session, 'UPDATE');
   await ensureTrigger(session, 'DELETE');
   await ensureChainIndex(session);
+  await ensureSeqIndex(session);
   if (existing !== format) {
     await session.run(`INSERT INTO ${TABLES.meta} (\`key\`, value) VALUES ('format', ?) ON DUPLICATE KEY UPDATE value = ?`, [String(format), String(format)]);
   }
@@ -124,6 +125,19 @@ async function ensureTrigger(session: MysqlSession, event: 'UPDATE' | 'DELETE'):
       hint: 'Grant TRIGGER on the database; with binary logging on, also SUPER, or set log_bin_trust_function_creators = 1.',
       cause: error,
     });
+  }
+}
+
+/** Creates the index on history.seq where it is missing and this user may (see HISTORY_SEQ_INDEX). */
+async function ensureSeqIndex(session: MysqlSession): Promise<void> {
+  const exists = await session.value(`SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_NAME = ? LIMIT 1`, [TABLES.history, HISTORY_SEQ_INDEX]);
+  if (exists !== undefined) return;
+  try {
+    await session.run(`CREATE INDEX ${HISTORY_SEQ_INDEX} ON ${TABLES.history} (seq)`);
+  } catch (error) {
+    // 1061: a racing creator made it. 1142: no INDEX privilege; runs go on without it.
+    const errno = (error as { errno?: unknown }).errno;
+    if (errno !== 1061 && errno !== 1142) throw error;
   }
 }
 
@@ -156,18 +170,24 @@ function valuesOf<T extends object>(row: T, columns: Readonly<Partial<Record<key
   return Object.keys(columns).map((field) => (row[field as keyof T] ?? null) as SqlValue);
 }
 
+/** The seq the next history write takes: one more than the last. */
+export async function nextSeq(session: MysqlSession): Promise<number> {
+  return Number(await session.value(`SELECT COALESCE(MAX(seq), 0) + 1 FROM ${TABLES.history}`));
+}
+
 /**
  * Implements `Driver.writeHistory` (without the fencing, see the lease): upsert by version; the row
  * moves to the end of applied order. The values are bound twice rather than read back with
  * VALUES(col), which MySQL 8.0.20 deprecated and whose replacement MariaDB does not parse.
+ * `known`: the seq to write, when the caller counts them (see the driver); else read here.
  */
-export async function writeHistory(session: MysqlSession, row: HistoryRow): Promise<void> {
+export async function writeHistory(session: MysqlSession, row: HistoryRow, known?: number): Promise<void> {
   if (row.version.length > VERSION_LENGTH) {
     throw new Error(`cannot record migration ${row.version.slice(0, 40)}...: ${TABLES.history}.version holds at most ${VERSION_LENGTH} characters`);
   }
   // Two statements: MySQL refuses a subquery on the table an INSERT writes (ER_UPDATE_TABLE_USED).
   // The run lock keeps writers apart in between.
-  const seq = Number(await session.value(`SELECT COALESCE(MAX(seq), 0) + 1 FROM ${TABLES.history}`));
+  const seq = known ?? await nextSeq(session);
   const columns = Object.values(HISTORY_COLUMNS);
   const { version: _key, ...rest } = HISTORY_COLUMNS;
   await session.run(`INSERT INTO ${TABLES.history} (${columns.map(quote).join(', ')}, seq)

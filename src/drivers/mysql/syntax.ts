@@ -15,6 +15,7 @@ export const mysqlSyntax: SqlSyntax = Object.freeze({
   delimiterDirective: true,
   executableComments: true,
   blockBodies: 'mysql-compound',
+  copyFromStdin: false,
   // DDL is never transactional on MySQL, so nothing needs to be singled out.
   nonTransactional: Object.freeze([]),
 });

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { LockAttempt, LockInspection, LockOwner } from '../../core/ports.js';
 import type { LockHolderInfo } from '../../core/events.js';
 import { MigratorError } from '../../core/errors.js';
-import { lockLostError } from './run-lock.js';
+import { lockLostError, raiseUnless } from './run-lock.js';
 import type { RunLock } from './run-lock.js';
 import { backendSession } from './backend.js';
 import { truncateName } from './session.js';
@@ -58,8 +58,11 @@ export function holderFromActivity(row: HolderRow): LockHolderInfo {
 
 // pg_locks shows a bigint advisory key as classid = high 32 bits, objid = low 32 bits (both
 // unsigned oids) and objsubid = 1 (2 is the two-int4 form).
-const OUR_LOCK = `l.locktype = 'advisory' AND l.classid = $1::oid AND l.objid = $2::oid AND l.objsubid = 1 AND l.granted
+const ourLock = (classid: string, objid: string): string => `l.locktype = 'advisory' AND l.classid = ${classid}::oid AND l.objid = ${objid}::oid AND l.objsubid = 1 AND l.granted
   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
+const OUR_LOCK = ourLock('$1', '$2');
+
+const RELEASED = 'PostgreSQL no longer lists the advisory lock of this session: a statement released it (pg_advisory_unlock_all, DISCARD ALL) while the run held it';
 
 interface AdvisoryRow {
   readonly pid: number;
@@ -130,9 +133,13 @@ class AdvisoryLock implements RunLock {
   async assertHeld(): Promise<void> {
     if (!this.held) throw lockLostError('this session does not hold the migration lock');
     const { rows } = await this.session.query<{ held: boolean }>(`SELECT EXISTS (SELECT 1 FROM pg_locks l WHERE ${OUR_LOCK} AND l.pid = pg_backend_pid()) AS held`, this.parts);
-    if (rows[0]?.held !== true) {
-      throw lockLostError('PostgreSQL no longer lists the advisory lock of this session: a statement released it (pg_advisory_unlock_all, DISCARD ALL) while the run held it');
-    }
+    if (rows[0]?.held !== true) throw lockLostError(RELEASED);
+  }
+
+  checkStatement(): string {
+    if (!this.held) throw lockLostError('this session does not hold the migration lock');
+    // The parts are decimal digits (see the constructor): safe to inline where DO takes no parameters.
+    return raiseUnless('', `EXISTS (SELECT 1 FROM pg_locks l WHERE ${ourLock(...this.parts)} AND l.pid = pg_backend_pid())`, RELEASED);
   }
 
   async release(): Promise<void> {

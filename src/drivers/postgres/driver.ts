@@ -7,7 +7,7 @@ import type { Capabilities, Driver, ServerDriverOptions } from '../../core/ports
 import { MigratorError } from '../../core/errors.js';
 import { postgresSyntax } from './syntax.js';
 import { describePgError, sqlState } from './errors.js';
-import { appendAudit, prepareMetadata, readAuditHead, readState, writeHistory } from './metadata.js';
+import { appendAudit, commitStep, prepareMetadata, readAuditHead, readState, writeHistory } from './metadata.js';
 import { readAudit, readCommitted } from './audit-read.js';
 import { createAdvisoryLock, transactionPoolingError } from './advisory.js';
 import { createLease, heartbeatOpener } from './lease.js';
@@ -108,8 +108,10 @@ function createPostgresDriver(session: PgSession, lock: RunLock, readOnly: boole
     rollback: () => session.rollback(),
     async execute(statement, options) {
       // No parameters: the simple query protocol, which accepts DO blocks and several statements.
-      const result = options?.timeoutMs === undefined ? await session.query(statement.sql) : await session.runWithTimeout(statement.sql, options.timeoutMs);
-      return { rows: changedRows(result) };
+      const { copyData } = statement;
+      // COPY ... FROM stdin: its data goes as COPY data, streamed when the file is.
+      const run = copyData === undefined ? async () => changedRows(await session.query(statement.sql)) : () => session.copy(statement.sql, copyData);
+      return { rows: options?.timeoutMs === undefined ? await run() : await session.runWithTimeout(run, options.timeoutMs) };
     },
     async query(sql, params) {
       // Without parameters the simple protocol (DDL, several statements: the last result answers);
@@ -127,6 +129,10 @@ function createPostgresDriver(session: PgSession, lock: RunLock, readOnly: boole
     async writeHistory(row) {
       writable('writeHistory');
       await privileged('writing migrator_history', () => lock.fenced(() => writeHistory(session, row)));
+    },
+    async commitStep(row, audit) {
+      writable('commitStep');
+      return privileged('recording the migration in migrator_history and migrator_audit', () => commitStep(session, row, audit, lock.checkStatement()));
     },
     async appendAudit(entry) {
       writable('appendAudit');

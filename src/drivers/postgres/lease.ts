@@ -11,7 +11,8 @@ import type { LeaseClaim, LockAttempt, LockInspection, LockOwner, ServerDriverOp
 import type { LockHolderInfo } from '../../core/events.js';
 import { isCreateRace, sqlState } from './errors.js';
 import { TABLES } from './metadata.js';
-import { lockLostError } from './run-lock.js';
+import pg from 'pg';
+import { lockLostError, raiseUnless } from './run-lock.js';
 import type { RunLock } from './run-lock.js';
 import { openSession, truncateName, type PgSession } from './session.js';
 import { holderOf } from '../shared/lease-holder.js';
@@ -81,6 +82,14 @@ class PgLease implements RunLock {
   async assertHeld(): Promise<void> {
     if (this.mine === undefined) throw lockLostError('this session does not hold the migration lock');
     if ((await this.extend()) !== 1) throw lockLostError(`lost the migration lock: another run took over the lease in ${TABLES.lock}`);
+  }
+
+  checkStatement(): string {
+    if (this.mine === undefined) throw lockLostError('this session does not hold the migration lock');
+    const expires = `clock_timestamp() + ${Math.floor(this.leaseMs)}::float8 * interval '1 millisecond'`;
+    return raiseUnless(`UPDATE ${this.table} SET heartbeat_at = clock_timestamp(), expires_at = ${expires}
+      WHERE id = 1 AND run_id = ${pg.escapeLiteral(this.mine.runId)} AND generation = ${pg.escapeLiteral(this.mine.generation)}::bigint;`,
+    'FOUND', `lost the migration lock: another run took over the lease in ${TABLES.lock}`);
   }
 
   async release(): Promise<void> {

@@ -3,12 +3,14 @@
  * the SQLite driver's, in the session's current schema. Timestamps written by the core are kept as
  * text, so they read back exactly as written.
  */
+import pg from 'pg';
 import type { ChainedAuditEntry, MetadataState } from '../../core/ports.js';
 import type { HistoryRow } from '../../core/model.js';
 import { MigratorError } from '../../core/errors.js';
 import { isCreateRace, sqlState } from './errors.js';
 import type { Params, PgSession } from './session.js';
-import { AUDIT_CHAIN_INDEX, AUDIT_COLUMNS, HISTORY_COLUMNS, TABLES, chainIndexPrivilegeError, forkedChainError, parseFormat } from '../../core/metadata.js';
+import { LOCK_LOST_STATE, lockLostError } from './run-lock.js';
+import { AUDIT_CHAIN_INDEX, AUDIT_COLUMNS, HISTORY_COLUMNS, HISTORY_SEQ_INDEX, TABLES, chainIndexPrivilegeError, forkedChainError, parseFormat } from '../../core/metadata.js';
 
 export { TABLES };
 
@@ -74,9 +76,15 @@ async function readFormat(session: PgSession): Promise<number | undefined> {
 
 /** Implements `Driver.readState`: never creates anything, absent tables read as empty. */
 export async function readState(session: PgSession): Promise<MetadataState> {
-  const format = await readFormat(session);
-  const [exists] = await existing(session, TABLES.history);
-  if (!exists) return { format, rows: [] };
+  // One round trip for both tables' existence, then the format and the history: a no-op status
+  // or up pays these on every start.
+  const [metaExists, historyExists] = await existing(session, TABLES.meta, TABLES.history);
+  let format: number | undefined;
+  if (metaExists) {
+    const { rows } = await session.query<{ value: string }>(`SELECT value FROM ${session.table(TABLES.meta)} WHERE key = 'format'`);
+    format = parseFormat(rows[0]?.value);
+  }
+  if (!historyExists) return { format, rows: [] };
   // bigint arrives as a string from node-postgres; float8 as a number (exact below 2^53).
   const select = Object.entries(HISTORY_COLUMNS)
     .map(([field, column]) => `${column}${column === 'execution_ms' ? '::float8' : ''} AS "${field}"`).join(', ');
@@ -131,6 +139,21 @@ async function guardChain(session: PgSession): Promise<void> {
   }
 }
 
+/** Creates the index on history.seq where it is missing and this user may (see HISTORY_SEQ_INDEX). */
+async function seqIndex(session: PgSession): Promise<void> {
+  const [exists] = await existing(session, HISTORY_SEQ_INDEX);
+  if (exists) return;
+  await session.query('SAVEPOINT migrator_seq_index');
+  try {
+    await session.query(`CREATE INDEX ${pg.escapeIdentifier(HISTORY_SEQ_INDEX)} ON ${session.table(TABLES.history)} (seq)`);
+    await session.query('RELEASE SAVEPOINT migrator_seq_index');
+  } catch (error) {
+    // 42501: only the table's owner may index it; runs go on without the index.
+    await session.query('ROLLBACK TO SAVEPOINT migrator_seq_index');
+    if (sqlState(error) !== '42501') throw error;
+  }
+}
+
 /** Creates what is missing and records `format`; runs inside `atomically`. */
 async function prepare(session: PgSession, format: number): Promise<{ readonly created: boolean }> {
   const stored = await readFormat(session);
@@ -144,6 +167,7 @@ async function prepare(session: PgSession, format: number): Promise<{ readonly c
   await session.query(ddl(session));
   await guardAudit(session);
   await guardChain(session);
+  await seqIndex(session);
   if (stored !== format) {
     await session.query(`INSERT INTO ${session.table(TABLES.meta)} (key, value) VALUES ('format', $1)
       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, [String(format)]);
@@ -171,16 +195,62 @@ function bindings(row: object, columns: Readonly<Record<string, string>>): Param
   return Object.keys(columns).map((field) => (row as Record<string, string | number | null>)[field] ?? null);
 }
 
-const placeholders = (count: number): string => Array.from({ length: count }, (_, i) => `$${i + 1}`).join(', ');
+const placeholders = (count: number): string[] => Array.from({ length: count }, (_, i) => `$${i + 1}`);
 
-/** Implements `Driver.writeHistory` (fencing is the lock's): upsert by version; the row moves to the end of applied order. */
-export async function writeHistory(session: PgSession, row: HistoryRow): Promise<void> {
+/** A value as an SQL literal, for the simple query protocol (which takes no parameters). */
+function literal(value: string | number | boolean | null): string {
+  return value === null ? 'NULL' : pg.escapeLiteral(String(value));
+}
+
+/** The history upsert with `values` (placeholders or literals, in HISTORY_COLUMNS order). */
+function historyUpsert(session: PgSession, values: ReadonlyArray<string>): string {
   const table = session.table(TABLES.history);
   const columns = Object.values(HISTORY_COLUMNS);
   const nextSeq = `(SELECT COALESCE(MAX(seq), 0) + 1 FROM ${table})`;
   const updates = columns.filter((c) => c !== 'version').map((c) => `${c} = EXCLUDED.${c}`);
-  await session.query(`INSERT INTO ${table} (${columns.join(', ')}, seq) VALUES (${placeholders(columns.length)}, ${nextSeq})
-    ON CONFLICT (version) DO UPDATE SET ${updates.join(', ')}, seq = ${nextSeq}`, bindings(row, HISTORY_COLUMNS));
+  return `INSERT INTO ${table} (${columns.join(', ')}, seq) VALUES (${values.join(', ')}, ${nextSeq})
+    ON CONFLICT (version) DO UPDATE SET ${updates.join(', ')}, seq = ${nextSeq}`;
+}
+
+/** The audit insert with `values` (placeholders or literals, in AUDIT_COLUMNS order). */
+function auditInsert(session: PgSession, values: ReadonlyArray<string>): string {
+  return `INSERT INTO ${session.table(TABLES.audit)} (${Object.values(AUDIT_COLUMNS).join(', ')}) VALUES (${values.join(', ')})`;
+}
+
+/** Whether `error` is the unique prev_hash index refusing a second row after the same head. */
+function chainMoved(error: unknown): boolean {
+  return sqlState(error) === '23505' && (error as { constraint?: unknown }).constraint === AUDIT_CHAIN_INDEX;
+}
+
+/** Implements `Driver.writeHistory` (fencing is the lock's): upsert by version; the row moves to the end of applied order. */
+export async function writeHistory(session: PgSession, row: HistoryRow): Promise<void> {
+  await session.query(historyUpsert(session, placeholders(Object.keys(HISTORY_COLUMNS).length)), bindings(row, HISTORY_COLUMNS));
+}
+
+/**
+ * Implements `Driver.commitStep` in one simple query: the history upsert, the audit insert in a
+ * savepoint (a chain conflict undoes only it), `lockCheck` (RunLock.checkStatement) and COMMIT.
+ * A failed statement stops the rest of the message, COMMIT included.
+ */
+export async function commitStep(session: PgSession, row: HistoryRow, audit: ChainedAuditEntry, lockCheck: string): Promise<boolean> {
+  const text = [
+    historyUpsert(session, bindings(row, HISTORY_COLUMNS).map(literal)),
+    'SAVEPOINT migrator_audit',
+    auditInsert(session, bindings(audit, AUDIT_COLUMNS).map(literal)),
+    'RELEASE SAVEPOINT migrator_audit',
+    lockCheck,
+  ].join(';\n');
+  try {
+    await session.commitWith(text);
+    return true;
+  } catch (error) {
+    if (chainMoved(error) && session.inTransaction) {
+      await session.query('ROLLBACK TO SAVEPOINT migrator_audit');
+      return false;
+    }
+    if (sqlState(error) === LOCK_LOST_STATE) throw lockLostError((error as Error).message);
+    throw error;
+  }
 }
 
 /**
@@ -190,12 +260,11 @@ export async function writeHistory(session: PgSession, row: HistoryRow): Promise
  * UPDATE, DELETE or TRUNCATE.
  */
 export async function appendAudit(session: PgSession, entry: ChainedAuditEntry): Promise<boolean> {
-  const columns = Object.values(AUDIT_COLUMNS);
   try {
-    await session.atomically(() => session.query(`INSERT INTO ${session.table(TABLES.audit)} (${columns.join(', ')}) VALUES (${placeholders(columns.length)})`, bindings(entry, AUDIT_COLUMNS)));
+    await session.atomically(() => session.query(auditInsert(session, placeholders(Object.keys(AUDIT_COLUMNS).length)), bindings(entry, AUDIT_COLUMNS)));
     return true;
   } catch (error) {
-    if (sqlState(error) === '23505' && (error as { constraint?: unknown }).constraint === AUDIT_CHAIN_INDEX) return false;
+    if (chainMoved(error)) return false;
     throw error;
   }
 }

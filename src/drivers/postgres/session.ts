@@ -8,6 +8,7 @@ import type { ServerDriverOptions } from '../../core/ports.js';
 import { MigratorError } from '../../core/errors.js';
 import { connectError, connectionLost, createScrub, isConnectionError } from './errors.js';
 import type { Scrub } from './errors.js';
+import { copyFrom } from './copy.js';
 
 /** Values a query binds: node-postgres sends them as text. */
 export type Params = ReadonlyArray<string | number | boolean | null>;
@@ -93,6 +94,12 @@ export class PgSession {
     return running.catch((error: unknown) => this.failed(error));
   }
 
+  /** Runs `COPY ... FROM STDIN` with its data (copy.ts): the rows copied. */
+  async copy(sql: string, data: string | AsyncIterable<string>): Promise<number> {
+    if (this.deadReason !== undefined) throw connectionLost(this.label, this.deadReason);
+    return copyFrom(this.client, sql, data).catch((error: unknown) => this.failed(error));
+  }
+
   /** Runs `text` with rows as arrays: duplicate column names (`SELECT 1, 1`) keep every value. */
   async queryArrays(text: string): Promise<ReadonlyArray<pg.QueryArrayResult>> {
     if (this.deadReason !== undefined) throw connectionLost(this.label, this.deadReason);
@@ -104,20 +111,20 @@ export class PgSession {
   /**
    * Runs `sql` with its own statement_timeout: SET LOCAL inside a transaction (it ends with the
    * transaction, and an aborted transaction cannot run a reset), else SET and reset afterwards.
-   * Returns what `query(sql)` returned (an array of results for several statements).
+   * Returns what `work` returned (`query(sql)`: an array of results for several statements).
    */
-  async runWithTimeout(sql: string, timeoutMs: number): Promise<pg.QueryResult> {
+  async runWithTimeout<T>(work: () => Promise<T>, timeoutMs: number): Promise<T> {
     const limit = Math.max(1, integer(timeoutMs));
     if (this.transaction) {
       await this.query(`SET LOCAL statement_timeout = ${limit}`);
-      const result = await this.query(sql);
+      const result = await work();
       await this.query(`SET LOCAL statement_timeout = ${this.sessionTimeoutMs}`);
       return result;
     }
     await this.query(`SET statement_timeout = ${limit}`);
-    let result: pg.QueryResult;
+    let result: T;
     try {
-      result = await this.query(sql);
+      result = await work();
     } catch (error) {
       await this.query(`SET statement_timeout = ${this.sessionTimeoutMs}`).catch(() => undefined);
       throw error;
@@ -144,6 +151,22 @@ export class PgSession {
     } finally {
       this.transaction = false;
     }
+  }
+
+  /**
+   * Sends `statements` and COMMIT as one simple query: one round trip. A failed statement stops the
+   * rest, COMMIT included, and leaves the transaction open (aborted) for the caller's rollback.
+   */
+  async commitWith(statements: string): Promise<void> {
+    let results: unknown;
+    try {
+      results = await this.query(`${statements};\nCOMMIT`);
+    } finally {
+      const status = this.client.getTransactionStatus();
+      this.transaction = status === 'T' || status === 'E';
+    }
+    const last = (Array.isArray(results) ? results.at(-1) : results) as pg.QueryResult | undefined;
+    if (last?.command !== 'COMMIT') throw new Error('PostgreSQL rolled the transaction back instead of committing it: an earlier statement in it had failed');
   }
 
   /** No-op without an open transaction (also one a statement opened with its own BEGIN). */

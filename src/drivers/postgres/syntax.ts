@@ -16,6 +16,7 @@ export const postgresSyntax: SqlSyntax = Object.freeze({
   blockBodies: 'postgres-atomic',
   concurrentIndexes: true,
   notValidConstraints: true,
+  copyFromStdin: true,
   // PostgreSQL refuses these inside a transaction block (ERROR 25001).
   nonTransactional: Object.freeze([
     /^create\s+(?:unique\s+)?index\s+concurrently\b/i,

@@ -180,6 +180,17 @@ function createSqliteDriver(db: Database.Database, options: SqliteOpenOptions, l
         writeHistory(db, row);
       }).immediate();
     },
+    async commitStep(row, audit) {
+      writable('commitStep');
+      // Inside the step's BEGIN IMMEDIATE, which holds the write lock: no savepoints needed.
+      return privileged(label, () => {
+        lease.assertHeld();
+        writeHistory(db, row);
+        if (!appendAudit(db, audit)) return false;
+        db.exec('COMMIT');
+        return true;
+      });
+    },
     async appendAudit(entry) {
       writable('appendAudit');
       return appendAudit(db, entry);

@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import type { LeaseClaim, LockAttempt, LockInspection, LockOwner } from '../../core/ports.js';
 import type { LockHolderInfo } from '../../core/events.js';
 import { MigratorError } from '../../core/errors.js';
+import { prepared } from './prepared.js';
 import { TABLES } from './metadata.js';
 import { holderOf, pidAlive, pidScope } from '../shared/lease-holder.js';
 import { inspectLease } from './lock-inspect.js';
@@ -78,6 +79,8 @@ class SqliteLease implements Lease {
   private readonly scope = pidScope();
   private mine: { readonly runId: string; readonly generation: number } | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  /** When this session last pushed the expiry forward (Date.now()). */
+  private extendedAt = 0;
   lost = false;
 
   constructor(
@@ -118,10 +121,16 @@ class SqliteLease implements Lease {
 
   assertHeld(): void {
     if (this.mine === undefined) throw lockLost('this session does not hold the migration lock');
-    // A savepoint inside the core's transaction, else its own BEGIN IMMEDIATE (better-sqlite3 picks).
-    this.db.transaction(() => {
+    const check = (): void => {
       if (this.extend() !== 1) throw lockLost(`lost the migration lock: another run took over the lease in ${TABLES.lock}`);
-    }).immediate();
+    };
+    // Inside the core's transaction (BEGIN IMMEDIATE: this connection holds the write lock until
+    // it ends) no one can change the row: reading it is the fence, and a write, one more page per
+    // migration to journal, is needed only when the lease is due a renewal (the heartbeat skips
+    // open transactions). Else its own BEGIN IMMEDIATE.
+    if (!this.db.inTransaction) this.db.transaction(check).immediate();
+    else if (Date.now() - this.extendedAt >= this.leaseMs / 3) check();
+    else if (!this.stillMine()) throw lockLost(`lost the migration lock: another run took over the lease in ${TABLES.lock}`);
   }
 
   release(): void {
@@ -163,6 +172,7 @@ class SqliteLease implements Lease {
     }
     if (changes !== 1) return false;
     this.mine = { runId: owner.runId, generation };
+    this.extendedAt = now;
     this.lost = false;
     this.startHeartbeat();
     return true;
@@ -183,6 +193,7 @@ class SqliteLease implements Lease {
         heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at, generation = excluded.generation`)
       .run({ runId: owner.runId, actor: owner.actor, host: owner.host, pid: owner.pid, scope: this.scope, now, expires: now + this.leaseMs, generation });
     this.mine = { runId: owner.runId, generation };
+    this.extendedAt = now;
     this.lost = false;
     return { acquired: true };
   }
@@ -190,8 +201,15 @@ class SqliteLease implements Lease {
   /** Pushes the expiry forward if the row is still ours; returns the rows changed (1 or 0). */
   private extend(): number {
     const now = Date.now();
-    return this.db.prepare(`UPDATE ${TABLES.lock} SET heartbeat_at = ?, expires_at = ?
-      WHERE id = 1 AND run_id = ? AND generation = ?`).run(now, now + this.leaseMs, this.mine?.runId ?? null, this.mine?.generation ?? -1).changes;
+    const { changes } = prepared(this.db, `UPDATE ${TABLES.lock} SET heartbeat_at = ?, expires_at = ?
+      WHERE id = 1 AND run_id = ? AND generation = ?`).run(now, now + this.leaseMs, this.mine?.runId ?? null, this.mine?.generation ?? -1);
+    if (changes === 1) this.extendedAt = now;
+    return changes;
+  }
+
+  /** Whether the row still names this session's run and generation (read only). */
+  private stillMine(): boolean {
+    return prepared(this.db, `SELECT 1 FROM ${TABLES.lock} WHERE id = 1 AND run_id = ? AND generation = ?`).get(this.mine?.runId ?? null, this.mine?.generation ?? -1) !== undefined;
   }
 
   private readRow(): LeaseRow | undefined {

@@ -6,7 +6,8 @@ import type Database from 'better-sqlite3';
 import type { ChainedAuditEntry, MetadataState } from '../../core/ports.js';
 import type { HistoryRow } from '../../core/model.js';
 import { MigratorError } from '../../core/errors.js';
-import { AUDIT_CHAIN_INDEX, AUDIT_COLUMNS, HISTORY_COLUMNS, TABLES, forkedChainError, parseFormat } from '../../core/metadata.js';
+import { AUDIT_CHAIN_INDEX, AUDIT_COLUMNS, HISTORY_COLUMNS, HISTORY_SEQ_INDEX, TABLES, forkedChainError, parseFormat } from '../../core/metadata.js';
+import { prepared } from './prepared.js';
 
 export { TABLES };
 
@@ -77,6 +78,7 @@ export function prepareMetadata(db: Database.Database, format: number): { readon
     const created = !tableExists(db, TABLES.history);
     db.exec(DDL);
     guardChain(db);
+    db.exec(`CREATE INDEX IF NOT EXISTS ${HISTORY_SEQ_INDEX} ON ${TABLES.history} (seq)`);
     if (existing !== format) {
       db.prepare(`INSERT INTO ${TABLES.meta} (key, value) VALUES ('format', ?)
         ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(String(format));
@@ -108,7 +110,7 @@ export function writeHistory(db: Database.Database, row: HistoryRow): void {
   const columns = Object.values(HISTORY_COLUMNS);
   const nextSeq = `(SELECT COALESCE(MAX(seq), 0) + 1 FROM ${TABLES.history})`;
   const updates = columns.filter((c) => c !== 'version').map((c) => `${c} = excluded.${c}`);
-  db.prepare(`INSERT INTO ${TABLES.history} (${columns.join(', ')}, seq)
+  prepared(db, `INSERT INTO ${TABLES.history} (${columns.join(', ')}, seq)
     VALUES (${fields.map((f) => `@${f}`).join(', ')}, ${nextSeq})
     ON CONFLICT (version) DO UPDATE SET ${updates.join(', ')}, seq = ${nextSeq}`).run(bindings(row, HISTORY_COLUMNS));
 }
@@ -121,7 +123,7 @@ export function writeHistory(db: Database.Database, row: HistoryRow): void {
 export function appendAudit(db: Database.Database, entry: ChainedAuditEntry): boolean {
   const fields = Object.keys(AUDIT_COLUMNS);
   try {
-    db.prepare(`INSERT INTO ${TABLES.audit} (${Object.values(AUDIT_COLUMNS).join(', ')})
+    prepared(db, `INSERT INTO ${TABLES.audit} (${Object.values(AUDIT_COLUMNS).join(', ')})
       VALUES (${fields.map((f) => `@${f}`).join(', ')})`).run(bindings(entry, AUDIT_COLUMNS));
     return true;
   } catch (error) {

@@ -14,6 +14,7 @@ export const sqliteSyntax: SqlSyntax = Object.freeze({
   delimiterDirective: false,
   executableComments: false,
   blockBodies: 'sqlite-trigger',
+  copyFromStdin: false,
   nonTransactional: Object.freeze([
     // "cannot VACUUM from within a transaction"
     /^vacuum\b/i,

@@ -66,10 +66,16 @@ interface Expected {
   readonly tables: ReadonlySet<string>;
 }
 
+/** A statement that only reads or writes rows: journaled, it commits with its journal write. */
+const isData = (statement: Statement): boolean => /^\s*(?:SELECT|INSERT|UPDATE|DELETE|WITH)\b/i.test(statement.sql);
+
 /**
  * What the database holds when the run dies at the `occurrence`-th `point`, following the order
- * the executor promises: a transactional migration keeps nothing before its commit; a journaled
- * one records `in_progress` first, then each statement after it ran, then `applied`.
+ * the executor promises: a transactional migration keeps nothing before its commit. A journaled
+ * one has no row until its first statement: a DDL statement is recorded in flight before it runs,
+ * a data statement commits with its journal write. A CREATE TABLE (a form whose effect the
+ * fingerprint shows) followed by DDL or by nothing is recorded done only by the next write; any
+ * other statement at once. Then `applied`.
  */
 function expectedAfterKill(set: ReadonlyArray<MigrationSpec>, engine: Engine, point: string, occurrence: number): Expected {
   const states: Record<string, string> = Object.fromEntries(set.map((m) => [m.version, 'pending']));
@@ -79,20 +85,25 @@ function expectedAfterKill(set: ReadonlyArray<MigrationSpec>, engine: Engine, po
   if (hit('lock.acquired')) return { states, tables };
   for (const m of set) {
     const done: string[] = [];
-    const stop = (recorded: number): Expected => {
-      if (journaled(engine, m)) {
+    // The row's statements_applied; undefined while the migration has no row.
+    let recorded: number | undefined;
+    const stop = (): Expected => {
+      if (journaled(engine, m) && recorded !== undefined) {
         states[m.version] = `in_progress ${recorded}`;
         for (const table of done) tables.add(table);
       }
       return { states, tables };
     };
     for (const [index, statement] of m.statements.entries()) {
-      if (hit('statement.before')) return stop(index);
+      if (hit('statement.before')) return stop();
+      if (!isData(statement)) recorded = index;
       if (statement.creates !== undefined) done.push(statement.creates);
       // Ran, but not yet recorded: the journal counts a statement only once it returned.
-      if (hit('statement.after')) return stop(index);
+      if (hit('statement.after')) return stop();
+      const next = m.statements[index + 1];
+      if (statement.creates === undefined || (next !== undefined && isData(next))) recorded = index + 1;
     }
-    if (hit('commit.before')) return stop(m.statements.length);
+    if (hit('commit.before')) return stop();
     states[m.version] = 'applied';
     for (const table of done) tables.add(table);
     if (hit('commit.after')) return { states, tables };
